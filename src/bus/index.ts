@@ -1,0 +1,4 @@
+// The service bus: catalog, health and index in memory (the Consul API, KV, persistence and DNS come next).
+export type { CheckStatus, CatalogNode, CatalogService, HealthCheck, StoreChange, RaftIndex } from './types.js';
+export type { BusStore, ServiceInput, CheckInput } from './store.js';
+export { createBusStore, worstStatus } from './store.js';

@@ -1,0 +1,47 @@
+// `machineroom __daemon`: the background daemon started by `up -d` (internal; not for people to type).
+import { writeFileSync } from 'node:fs';
+import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
+import { startDaemon } from '../daemon/index.js';
+import { statePaths } from '../state/index.js';
+import type { MachineMode } from '../config/index.js';
+import type { Verb } from './args.js';
+import { str } from './args.js';
+
+/** `__daemon` */
+export const daemonVerb: Verb = {
+  name: '__daemon',
+  summary: 'Run the daemon in the foreground without a terminal (used by `up -d`).',
+  usage: '__daemon --dir DIR --name NAME --mode loopback|port --api-port PORT',
+  hidden: true,
+  options: {
+    dir: { type: 'string', description: 'project directory' },
+    name: { type: 'string', description: 'project name' },
+    mode: { type: 'string', description: 'machine mode' },
+    'api-port': { type: 'string', description: 'preferred API port' },
+  },
+  async run(args) {
+    const dir = str(args, 'dir');
+    const name = str(args, 'name');
+    if (!dir || !name) throw new MachineroomError('ERR_USAGE', '__daemon needs --dir and --name');
+    const paths = statePaths(dir);
+    let daemon;
+    try {
+      daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), attached: false });
+    } catch (err) {
+      const e = err instanceof MachineroomError ? err : new MachineroomError('ERR_INTERNAL', (err as Error).message);
+      writeFileSync(`${paths.dir}/daemon-error.json`, JSON.stringify({ code: e.code, message: e.message }));
+      throw e;
+    }
+    let signals = 0;
+    const onSignal = () => {
+      signals += 1;
+      if (signals === 1) void daemon.shutdown();
+      else void daemon.kill();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+    await daemon.stopped;
+    return signals > 1 ? EXIT_FAILURE : EXIT_OK;
+  },
+};

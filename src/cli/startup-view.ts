@@ -1,0 +1,82 @@
+// The progress view while instances start (state and elapsed time per instance), and the summary that follows.
+import type { MachineRoom, RoomStatus } from '../daemon/index.js';
+import { isFailing, isReady } from '../supervisor/index.js';
+import type { InstanceStatus } from '../supervisor/index.js';
+import { humanDuration, paint, serviceColor, table } from './output.js';
+
+/** How startup ended. */
+export interface StartupOutcome {
+  status: RoomStatus;
+  ready: boolean;
+  failing: InstanceStatus[];
+  timedOut: boolean;
+  elapsedMs: number;
+}
+
+function label(i: InstanceStatus): { text: string; style: 'green' | 'yellow' | 'red' | 'gray' } {
+  if (isReady(i)) return { text: i.health === 'none' ? 'running' : 'healthy', style: 'green' };
+  if (isFailing(i)) return { text: i.state === 'running' ? 'unhealthy' : i.state, style: 'red' };
+  if (i.state === 'running') return { text: 'checking', style: 'yellow' };
+  return { text: i.state, style: i.state === 'waiting' ? 'gray' : 'yellow' };
+}
+
+function renderProgress(status: RoomStatus, started: Map<string, number>, color: boolean): string[] {
+  const width = Math.max(8, ...status.instances.map((i) => i.name.length));
+  return status.instances.map((i) => {
+    const l = label(i);
+    const since = started.get(i.name) ?? Date.now();
+    const mark = l.style === 'green' ? '✔' : l.style === 'red' ? '✘' : '…';
+    const detail = i.warning ?? (l.style === 'red' ? (i.healthOutput ?? (i.lastExit ? `last exit ${i.lastExit.signal ?? i.lastExit.code}` : '')) : '');
+    return ` ${paint(mark, l.style, color)} ${paint(i.name.padEnd(width), serviceColor(i.service), color)} ${paint(l.text.padEnd(10), l.style, color)} ${humanDuration(Date.now() - since).padStart(6)}${detail ? '  ' + paint(detail.slice(0, 120), 'gray', color) : ''}`;
+  });
+}
+
+/** Polls status until every instance is ready, one is failing, or the timeout passes; draws progress on the way. */
+export async function watchStartup(
+  room: MachineRoom,
+  opts: { timeoutMs: number; out: NodeJS.WriteStream; color: boolean; failFast: boolean; signal?: AbortSignal },
+): Promise<StartupOutcome> {
+  const began = Date.now();
+  const started = new Map<string, number>();
+  const tty = opts.out.isTTY === true;
+  let drawn = 0;
+  const printed = new Map<string, string>();
+  for (;;) {
+    const status = await room.status();
+    for (const i of status.instances) if (!started.has(i.name)) started.set(i.name, Date.now());
+    const ready = status.instances.length > 0 && status.instances.every(isReady);
+    const failing = status.instances.filter(isFailing);
+    const timedOut = Date.now() - began > opts.timeoutMs;
+    const done = ready || (opts.failFast && failing.length > 0) || timedOut || opts.signal?.aborted === true || status.instances.length === 0;
+    const lines = renderProgress(status, started, opts.color);
+    if (tty) {
+      if (drawn > 0) opts.out.write(`\u001b[${drawn}A\u001b[0J`);
+      opts.out.write(lines.join('\n') + (lines.length ? '\n' : ''));
+      drawn = lines.length;
+    } else {
+      // Not a terminal: print each instance's line when its state changes.
+      for (const i of status.instances) {
+        const key = label(i).text;
+        if (printed.get(i.name) !== key) {
+          printed.set(i.name, key);
+          opts.out.write(renderProgress({ ...status, instances: [i] }, started, false)[0] + '\n');
+        }
+      }
+    }
+    if (done) return { status, ready, failing, timedOut: timedOut && !ready, elapsedMs: Date.now() - began };
+    await new Promise((r) => setTimeout(r, tty ? 100 : 200));
+  }
+}
+
+/** The summary after start-up: services, instances, addresses and URLs. */
+export function renderSummary(status: RoomStatus, color: boolean): string {
+  const rows = status.services.map((s) => {
+    const insts = status.instances.filter((i) => i.service === s.name);
+    const ready = insts.filter(isReady).length;
+    const addrs = insts.filter((i) => i.address).map((i) => (Object.values(i.ports)[0] ? `http://${i.address}:${Object.values(i.ports)[0]}` : i.address!));
+    const health = insts.some((i) => i.health !== 'none') ? `${insts.filter((i) => i.health === 'passing').length} passing` : 'no check';
+    const readyText = `${ready}/${s.desired}`;
+    return [paint(s.name, serviceColor(s.name), color), paint(readyText, ready === s.desired ? 'green' : 'yellow', color), health, s.version ?? '-', addrs.join(' ') || '-'];
+  });
+  return table(['SERVICE', 'READY', 'HEALTH', 'VERSION', 'ADDRESSES'], rows, color);
+}

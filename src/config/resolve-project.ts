@@ -1,0 +1,29 @@
+// Project-wide settings: the project name, the machine mode and the API port.
+
+import path from 'node:path';
+import { invalidConfig } from './config-error.js';
+import { CONFIG_DEFAULTS } from './defaults.js';
+import type { MachineMode } from './types.js';
+
+/** `name:` if given, else the project directory's name lower-cased, other characters turned into "-". */
+export function resolveProjectName(name: string | undefined, projectDir: string): string {
+  if (name !== undefined) return name;
+  const derived = path.basename(projectDir).toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+/, '');
+  return derived === '' ? 'machineroom' : derived;
+}
+
+/** auto means loopback addresses on Linux (127.0.0.0/8 is all routable there) and ports elsewhere. */
+export function resolveMachineMode(machines: 'auto' | MachineMode | undefined, platform: NodeJS.Platform = process.platform): MachineMode {
+  const mode = machines ?? CONFIG_DEFAULTS.machines;
+  if (mode !== 'auto') return mode;
+  return platform === 'linux' ? 'loopback' : 'port';
+}
+
+/** MACHINEROOM_API_PORT wins over api_port and may be 0 (any free port); the file may not say 0. */
+export function resolveApiPort(fromFile: number | undefined, fromEnv: string | undefined): number {
+  if (fromEnv === undefined || fromEnv.trim() === '') return fromFile ?? CONFIG_DEFAULTS.apiPort;
+  const text = fromEnv.trim();
+  const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw invalidConfig('MACHINEROOM_API_PORT', `expected a port 0-65535 (0 picks a free one), got ${JSON.stringify(fromEnv)}`, 'environment');
+  return port;
+}

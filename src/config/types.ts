@@ -1,0 +1,96 @@
+// The resolved config: what the daemon and supervisor consume. User-facing option types live in schema.ts.
+
+/** Milliseconds. Config durations ("5s", "250ms", "1m30s") resolve to this. */
+export type Millis = number;
+
+/** How instances get their own addresses. */
+export type MachineMode = 'loopback' | 'port';
+
+/** When a dependent may start. */
+export type DependsCondition = 'started' | 'healthy' | 'completed';
+
+/** What happens when an instance's process exits. */
+export type RestartPolicy = 'no' | 'on-failure' | 'always';
+
+/** Where a value came from in a config file, for error messages. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A readiness check, run against one instance. */
+export interface ResolvedHealth {
+  kind: 'http' | 'tcp' | 'cmd';
+  /** http: request path, starting with "/". */
+  path?: string;
+  /** http/tcp: the named port to check (default: the first port). */
+  port?: string;
+  /** cmd: argv, run with the instance's environment. */
+  command?: string[];
+  interval: Millis;
+  timeout: Millis;
+  /** Failures during this time after start do not count (Docker's start_period, k8s startupProbe). */
+  startPeriod: Millis;
+  successThreshold: number;
+  failureThreshold: number;
+  /** Restart the instance when the check turns critical (a liveness check). Opt-in. */
+  restart: boolean;
+}
+
+/** A command run before a service's instances start. */
+export interface ResolvedBuild {
+  command: string[];
+  cwd: string;
+  /** Files or directories whose contents feed the instance version. */
+  outputs: string[];
+}
+
+/** One named port of a service. In loopback mode every instance uses it as is. */
+export interface ResolvedPort {
+  name: string;
+  port: number;
+}
+
+/** A service after defaults, interpolation, env files and validation. */
+export interface ResolvedService {
+  name: string;
+  /** argv; a string command becomes ["/bin/sh", "-c", command]. */
+  command: string[];
+  cwd: string;
+  /** env_file contents merged under env (env wins). */
+  env: Record<string, string>;
+  /** Absolute paths of env files (their contents are in `env`, and feed the version). */
+  envFiles: string[];
+  build?: ResolvedBuild;
+  replicas: number;
+  /** The first port is the primary one ($PORT). Empty when the service listens on nothing. */
+  ports: ResolvedPort[];
+  health?: ResolvedHealth;
+  dependsOn: { service: string; condition: DependsCondition }[];
+  restart: { policy: RestartPolicy; backoff: Millis; maxBackoff: Millis };
+  stopSignal: NodeJS.Signals;
+  stopGrace: Millis;
+  tags: string[];
+  meta: Record<string, string>;
+  profiles: string[];
+  /** Where the service is declared. */
+  source?: SourcePos;
+}
+
+/** The whole project, resolved. */
+export interface ResolvedConfig {
+  /** Project name: `name:` or the project directory's name, lower-cased to [a-z0-9-]. */
+  name: string;
+  /** The directory of the first config file. */
+  projectDir: string;
+  /** The config files, absolute, in override order. */
+  files: string[];
+  machineMode: MachineMode;
+  /** Preferred port of the daemon's control/bus HTTP listener (moves to a free one when another project holds it). */
+  apiPort: number;
+  /** Active services (profiles applied), keyed by name. */
+  services: Record<string, ResolvedService>;
+  /** Service names in dependency order (dependencies first). */
+  order: string[];
+}

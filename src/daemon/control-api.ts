@@ -1,0 +1,155 @@
+// The control API under /v1/machineroom/: Request → Response, loopback-only, token for mutations.
+import { MachineroomError, httpStatusOf } from '../errors/index.js';
+import type { ResolvedConfig } from '../config/index.js';
+import type { MachineRoom } from './machine-room.js';
+import type { Handler } from './http-adapter.js';
+
+/** The header carrying the control token. */
+export const TOKEN_HEADER = 'x-machineroom-token';
+/** The header every answer carries, so a client can refuse a daemon of another version. */
+export const VERSION_HEADER = 'x-machineroom-version';
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Whether a host name is one only this machine can be reached by (DNS rebinding guard). */
+export function isLoopbackHostname(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return LOOPBACK_NAMES.has(h) || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function hostnameOf(hostHeader: string): string {
+  try {
+    return new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    return hostHeader;
+  }
+}
+
+function json(status: number, body: unknown, version: string): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', [VERSION_HEADER]: version } });
+}
+
+function errorResponse(err: unknown, version: string): Response {
+  if (err instanceof MachineroomError) return json(httpStatusOf(err.code), { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }, version);
+  return json(500, { code: 'ERR_INTERNAL', message: (err as Error)?.message ?? String(err) }, version);
+}
+
+function ndjson<T>(iter: AsyncIterable<T>, version: string): Response {
+  const encoder = new TextEncoder();
+  const it = iter[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await it.next();
+        if (done) controller.close();
+        else controller.enqueue(encoder.encode(JSON.stringify(value) + '\n'));
+      } catch (err) {
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', [VERSION_HEADER]: version } });
+}
+
+async function readJson<T>(req: Request): Promise<T> {
+  try {
+    return (await req.json()) as T;
+  } catch {
+    throw new MachineroomError('ERR_BAD_REQUEST', 'the request body must be JSON');
+  }
+}
+
+function numberParam(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new MachineroomError('ERR_BAD_REQUEST', `${name}: expected a number >= 0, got "${v}"`);
+  return n;
+}
+
+/** Refuses requests whose Host or Origin is not a loopback name; undefined when the request may proceed. */
+export function checkOrigin(req: Request): MachineroomError | undefined {
+  const host = req.headers.get('host');
+  if (!host || !isLoopbackHostname(hostnameOf(host))) return new MachineroomError('ERR_FORBIDDEN', `refused: Host "${host ?? ''}" is not a loopback name; the machineroom API answers only 127.0.0.1 and localhost`);
+  const origin = req.headers.get('origin');
+  if (origin !== null) {
+    let ok = false;
+    try {
+      const u = new URL(origin);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && isLoopbackHostname(u.hostname) && (u.host === host || u.hostname === hostnameOf(host));
+    } catch {
+      ok = false;
+    }
+    if (!ok) return new MachineroomError('ERR_FORBIDDEN', `refused: Origin "${origin}" is not this API's origin (cross-site requests are not allowed)`);
+  }
+  return undefined;
+}
+
+/** Builds the control API handler over a machine room. */
+export function createControlApi(opts: { room: MachineRoom; token: string; version: string }): Handler {
+  const { room, token, version } = opts;
+  const routes: Record<string, (req: Request, url: URL, rest: string[]) => Promise<Response>> = {
+    'GET version': async () => json(200, await room.info(), version),
+    'GET status': async () => json(200, await room.status(), version),
+    'PUT config': async (req) => json(200, await room.apply(await readJson<ResolvedConfig>(req)), version),
+    'POST scale': async (req) => {
+      const body = await readJson<Record<string, number>>(req);
+      await room.scale(body);
+      return json(200, { ok: true }, version);
+    },
+    'POST restart': async (req) => json(200, { restarted: await room.restart((await readJson<{ target: string }>(req)).target) }, version),
+    'POST stop': async (req) => {
+      await room.stopService((await readJson<{ service: string }>(req)).service);
+      return json(200, { ok: true }, version);
+    },
+    'POST start': async (req) => {
+      await room.startService((await readJson<{ service: string }>(req)).service);
+      return json(200, { ok: true }, version);
+    },
+    'GET logs': async (req, url) => {
+      const targets = url.searchParams.getAll('target');
+      const tail = numberParam(url, 'tail');
+      const since = numberParam(url, 'since');
+      const follow = url.searchParams.has('follow');
+      return ndjson(room.logs({ targets, follow, ...(tail !== undefined ? { tail } : {}), ...(since !== undefined ? { since } : {}) }, req.signal), version);
+    },
+    'GET events': async (req, url) => ndjson(room.events({ follow: url.searchParams.has('follow') }, req.signal), version),
+    'GET env': async (_req, _url, rest) => json(200, await room.instanceEnv(rest[0] ?? ''), version),
+    'POST run': async (req) => json(200, await room.runLease((await readJson<{ service: string }>(req)).service), version),
+    'DELETE run': async (_req, _url, rest) => {
+      await room.releaseRun(rest[0] ?? '');
+      return json(200, { ok: true }, version);
+    },
+    'POST shutdown': async () => {
+      await room.shutdown();
+      return json(202, { ok: true }, version);
+    },
+  };
+  // Reads that expose secrets (an instance's environment) need the token too.
+  const needsToken = (method: string, route: string) => method !== 'GET' || route === 'env';
+  return async (req) => {
+    try {
+      const bad = checkOrigin(req);
+      if (bad) throw bad;
+      const url = new URL(req.url);
+      const prefix = '/v1/machineroom/';
+      if (!url.pathname.startsWith(prefix)) throw new MachineroomError('ERR_NOT_FOUND', `no such endpoint ${url.pathname}; the control API lives under ${prefix}`);
+      const [route = '', ...rest] = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent);
+      const fn = routes[`${req.method} ${route}`];
+      if (!fn) {
+        const allowed = Object.keys(routes).filter((k) => k.endsWith(` ${route}`));
+        if (allowed.length) throw new MachineroomError('ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}; use ${allowed.map((k) => k.split(' ')[0]).join(' or ')}`);
+        throw new MachineroomError('ERR_NOT_FOUND', `no such endpoint ${url.pathname}`);
+      }
+      if (needsToken(req.method, route) && req.headers.get(TOKEN_HEADER) !== token) {
+        throw new MachineroomError('ERR_UNAUTHORIZED', `this call needs the control token (header ${TOKEN_HEADER}); the CLI reads it from .machineroom/token`);
+      }
+      return await fn(req, url, rest);
+    } catch (err) {
+      return errorResponse(err, version);
+    }
+  };
+}

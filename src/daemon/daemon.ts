@@ -1,0 +1,266 @@
+// Boots and wires the daemon: lock, sweep of leftovers, state dir, bus store, health checker, machines, supervisor,
+// control API, watchdog; and shuts it all down in order.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
+import { MachineroomError } from '../errors/index.js';
+import type { MachineMode, ResolvedConfig } from '../config/index.js';
+import { createBusStore } from '../bus/index.js';
+import { createHealthChecker } from '../health/index.js';
+import { createMachinePool } from '../machines/index.js';
+import { createCgroup, findCgroup2Mount, processStartTime, removeCgroup } from '../proc/index.js';
+import {
+  ensureStateDir,
+  ensureToken,
+  isHeld,
+  projectIdOf,
+  statePaths,
+  tryLock,
+  withRegistry,
+  writeDaemonRecord,
+  writeInstanceRecords,
+} from '../state/index.js';
+import type { DaemonRecord, HeldLock, StatePaths } from '../state/index.js';
+import { createEventLog, createLogHub, createSupervisor, matchesTargets } from '../supervisor/index.js';
+import type { LogLine, MachineroomEvent, Supervisor } from '../supervisor/index.js';
+import { createLogger } from '../log/index.js';
+import { createAsyncQueue } from './async-queue.js';
+import { createControlApi } from './control-api.js';
+import { serveHandler } from './http-adapter.js';
+import { bindApiPort, createApiServer } from './listen.js';
+import type { DaemonInfo, MachineRoom, RunLease } from './machine-room.js';
+import { sweepLeftovers } from './sweep.js';
+import { VERSION } from './version.js';
+
+const log = createLogger('daemon');
+
+/** How to start a daemon. */
+export interface DaemonOptions {
+  projectDir: string;
+  project: string;
+  machineMode: MachineMode;
+  /** Preferred API port (0: any free port). */
+  apiPort: number;
+  attached: boolean;
+  registryDir?: string;
+  /** Spawn the watchdog (tests of the watchdog itself may turn it off; the CLI never does). */
+  watchdog?: boolean;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  readonly room: MachineRoom;
+  readonly supervisor: Supervisor;
+  readonly info: DaemonInfo;
+  readonly paths: StatePaths;
+  readonly token: string;
+  /** Resolves when shutdown has finished. */
+  readonly stopped: Promise<void>;
+  /** Stops every instance (dependents first) and everything else; safe to call twice. */
+  shutdown(onProgress?: (waitingFor: string[]) => void): Promise<void>;
+  /** SIGKILLs every instance at once (second Ctrl-C), then shuts down. */
+  kill(): Promise<void>;
+}
+
+function spawnWatchdog(projectDir: string, projectId: string, cgroupRel: string | undefined): ChildProcess {
+  const script = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MR_')) env[k] = v;
+  const child = spawn(process.execPath, [script, projectDir, projectId, cgroupRel ?? ''], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return child;
+}
+
+/** Starts the daemon for a project: fails with ERR_DAEMON_RUNNING when one already runs there. */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const paths = statePaths(opts.projectDir);
+  ensureStateDir(paths);
+  const lockOrOwner = tryLock(paths.lock);
+  if (!isHeld(lockOrOwner)) {
+    throw new MachineroomError('ERR_DAEMON_RUNNING', `a machineroom daemon (pid ${lockOrOwner.pid}) already runs for ${opts.projectDir}`, { details: { pid: lockOrOwner.pid } });
+  }
+  const lock: HeldLock = lockOrOwner;
+  const projectId = projectIdOf(opts.project, opts.projectDir);
+  const isRoot = process.getuid?.() === 0;
+  const cgroupRel = isRoot && findCgroup2Mount() ? `machineroom-${projectId}` : undefined;
+  let cleanup: (() => Promise<void>)[] = [async () => lock.release()];
+  try {
+    const swept = await sweepLeftovers(paths, projectId, cgroupRel);
+    const cgroupDir = cgroupRel ? createCgroup(cgroupRel) : undefined;
+    const token = ensureToken(paths);
+    rmSync(paths.logs, { recursive: true, force: true });
+    mkdirSync(paths.logs, { recursive: true });
+    mkdirSync(paths.data, { recursive: true });
+    const logs = createLogHub({ dir: paths.logs });
+    const events = createEventLog({ file: paths.events });
+    // Events appear in the log stream too, as lines from "machineroom".
+    events.subscribe((e) => logs.write({ ts: e.ts, source: 'machineroom', service: 'machineroom', stream: 'event', text: e.message }));
+    if (swept.found > 0) events.emit({ type: 'daemon', level: 'warn', message: `stopped ${swept.found} processes left behind by an earlier daemon of this project` });
+    const store = createBusStore({ nodeName: hostname() || 'machineroom', nodeAddress: '127.0.0.1' });
+    const checker = createHealthChecker(store);
+    const pool = createMachinePool({ projectId, mode: opts.machineMode, ...(opts.registryDir ? { registryDir: opts.registryDir } : {}) });
+    const startTime = processStartTime(process.pid) ?? 0;
+    const startedAt = new Date().toISOString();
+    const server = createApiServer();
+    const apiPort = await bindApiPort(server, {
+      preferred: opts.apiPort,
+      projectId,
+      entry: { pid: process.pid, startTime, dir: opts.projectDir, name: opts.project },
+      ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
+    });
+    cleanup.push(() => withRegistry((d) => void delete d.projects[projectId], opts.registryDir));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    server.on('connection', (s) => s.unref());
+    const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
+    const supervisor = createSupervisor({
+      project: opts.project,
+      projectId,
+      store,
+      checker,
+      pool,
+      logs,
+      events,
+      recordProcesses: (recs) => writeInstanceRecords(paths, recs),
+      ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
+    });
+    const info: DaemonInfo = {
+      version: VERSION,
+      pid: process.pid,
+      project: opts.project,
+      projectId,
+      projectDir: opts.projectDir,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      startedAt,
+      machineMode: opts.machineMode,
+    };
+    const record: DaemonRecord = {
+      pid: process.pid,
+      startTime,
+      version: VERSION,
+      project: opts.project,
+      projectId,
+      projectDir: opts.projectDir,
+      apiHost: '127.0.0.1',
+      apiPort,
+      startedAt,
+      attached: opts.attached,
+    };
+    writeDaemonRecord(paths, record);
+
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((r) => (resolveStopped = r));
+    let shutdownPromise: Promise<void> | undefined;
+    const runs = new Map<string, () => Promise<void>>();
+
+    const shutdown = (): Promise<void> => {
+      shutdownPromise ??= (async () => {
+        events.emit({ type: 'daemon', level: 'info', message: 'shutting down: stopping every instance' });
+        await supervisor.close();
+        for (const release of runs.values()) await release().catch(() => undefined);
+        await pool.close().catch((err: unknown) => log.warn(`releasing machines: ${String(err)}`));
+        writeInstanceRecords(paths, []);
+        events.emit({ type: 'daemon', level: 'info', message: 'stopped' });
+        rmSync(paths.daemon, { force: true });
+        for (const fn of cleanup.reverse()) await fn().catch((err: unknown) => log.warn(String(err)));
+        cleanup = [];
+        if (cgroupDir) removeCgroup(cgroupDir);
+        await logs.close();
+        await events.close();
+        watchdog?.stdin?.end();
+        resolveStopped();
+      })();
+      return shutdownPromise;
+    };
+
+    const room: MachineRoom = {
+      info: async () => info,
+      apply: async (config: ResolvedConfig) => supervisor.apply(config),
+      status: async () => ({ info, services: supervisor.services(), instances: supervisor.status() }),
+      scale: async (changes) => {
+        for (const [svc, n] of Object.entries(changes)) supervisor.scale(svc, n);
+      },
+      restart: (target) => supervisor.restart(target),
+      stopService: (svc) => supervisor.stopService(svc),
+      startService: async (svc) => supervisor.startService(svc),
+      logs: (filter, signal) => streamLogs(logs, filter, signal),
+      events: (o, signal) => streamEvents(events, o.follow ?? false, signal),
+      instanceEnv: async (name) => supervisor.envOf(name),
+      runLease: async (svc): Promise<RunLease> => {
+        const lease = await supervisor.runEnv(svc);
+        const runId = lease.env.MR_INSTANCE_ID ?? `${svc}.run`;
+        runs.set(runId, lease.release);
+        return { runId, env: lease.env, cwd: lease.cwd, command: lease.command };
+      },
+      releaseRun: async (runId) => {
+        const release = runs.get(runId);
+        runs.delete(runId);
+        await release?.();
+      },
+      shutdown: async () => {
+        void shutdown();
+      },
+    };
+    serveHandler(server, createControlApi({ room, token, version: VERSION }));
+    events.emit({ type: 'daemon', level: 'info', message: `daemon ${VERSION} up for project ${opts.project} (pid ${process.pid}, API ${info.apiUrl}, ${opts.machineMode} machines)` });
+    return {
+      room,
+      supervisor,
+      info,
+      paths,
+      token,
+      stopped,
+      shutdown: (onProgress) => {
+        const p = shutdown();
+        if (onProgress) {
+          const t = setInterval(() => {
+            const left = supervisor.status().filter((i) => i.pid !== undefined).map((i) => i.name);
+            if (left.length) onProgress(left);
+          }, 1000);
+          void p.finally(() => clearInterval(t));
+        }
+        return p;
+      },
+      kill: async () => {
+        supervisor.killAll();
+        await shutdown();
+      },
+    };
+  } catch (err) {
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function* streamLogs(hub: ReturnType<typeof createLogHub>, filter: { targets?: string[]; tail?: number; since?: number; follow?: boolean }, signal?: AbortSignal): AsyncGenerator<LogLine> {
+  const queue = createAsyncQueue<LogLine>(20_000, (n) => ({ ts: Date.now(), source: 'machineroom', service: 'machineroom', stream: 'event', text: `[machineroom] ${n} lines dropped: this reader fell behind` }), signal);
+  const unsubscribe = filter.follow ? hub.subscribe({ ...(filter.targets ? { targets: filter.targets } : {}) }, (l) => queue.push(l)) : undefined;
+  try {
+    const history = hub.read({ ...(filter.targets ? { targets: filter.targets } : {}), ...(filter.tail !== undefined ? { tail: filter.tail } : {}), ...(filter.since !== undefined ? { since: filter.since } : {}) });
+    for (const l of history) yield l;
+    if (!unsubscribe) return;
+    const lastTs = history.length ? history[history.length - 1]!.ts : 0;
+    for await (const l of queue) {
+      if (l.ts < lastTs && matchesTargets(l, filter.targets)) continue; // already printed from history
+      yield l;
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+async function* streamEvents(events: ReturnType<typeof createEventLog>, follow: boolean, signal?: AbortSignal): AsyncGenerator<MachineroomEvent> {
+  const queue = createAsyncQueue<MachineroomEvent>(10_000, undefined, signal);
+  const unsubscribe = follow ? events.subscribe((e) => queue.push(e)) : undefined;
+  try {
+    const history = events.list();
+    for (const e of history) yield e;
+    if (!unsubscribe) return;
+    const lastSeq = history.length ? history[history.length - 1]!.seq : 0;
+    for await (const e of queue) if (e.seq > lastSeq) yield e;
+  } finally {
+    unsubscribe?.();
+  }
+}

@@ -1,0 +1,56 @@
+// "The machine room": one interface that the in-process daemon and the HTTP client both implement,
+// so the CLI, the dashboard and tests can drive either.
+import type { ResolvedConfig } from '../config/index.js';
+import type { InstanceStatus, LogFilter, LogLine, MachineroomEvent, ServiceStatus } from '../supervisor/index.js';
+
+/** Who the daemon is. */
+export interface DaemonInfo {
+  version: string;
+  pid: number;
+  project: string;
+  projectId: string;
+  projectDir: string;
+  apiUrl: string;
+  startedAt: string;
+  machineMode: string;
+}
+
+/** Everything `ps` shows. */
+export interface RoomStatus {
+  info: DaemonInfo;
+  services: ServiceStatus[];
+  instances: InstanceStatus[];
+}
+
+/** What `apply` did. */
+export interface ApplyResult {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/** A one-off process's environment, leased machine included. */
+export interface RunLease {
+  runId: string;
+  env: Record<string, string>;
+  cwd: string;
+  command: string[];
+}
+
+/** The operations of a running machine room. */
+export interface MachineRoom {
+  info(): Promise<DaemonInfo>;
+  apply(config: ResolvedConfig): Promise<ApplyResult>;
+  status(): Promise<RoomStatus>;
+  scale(changes: Record<string, number>): Promise<void>;
+  restart(target: string): Promise<string[]>;
+  stopService(service: string): Promise<void>;
+  startService(service: string): Promise<void>;
+  logs(filter: LogFilter & { follow?: boolean }, signal?: AbortSignal): AsyncIterable<LogLine>;
+  events(opts: { follow?: boolean }, signal?: AbortSignal): AsyncIterable<MachineroomEvent>;
+  instanceEnv(name: string): Promise<Record<string, string>>;
+  runLease(service: string): Promise<RunLease>;
+  releaseRun(runId: string): Promise<void>;
+  /** Asks the daemon to stop everything and exit; resolves once it has begun. */
+  shutdown(): Promise<void>;
+}

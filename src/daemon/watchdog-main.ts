@@ -1,0 +1,23 @@
+// The watchdog: a small process that outlives a daemon killed by any means (even SIGKILL) and stops its instances.
+// The daemon holds the write end of our stdin; when it dies, stdin ends and we sweep.
+import { statePaths } from '../state/index.js';
+import { sweepLeftovers } from './sweep.js';
+
+const [projectDir, projectId, cgroupRel] = process.argv.slice(2);
+if (!projectDir || !projectId) {
+  process.stderr.write('usage: watchdog PROJECT_DIR PROJECT_ID [CGROUP]\n');
+  process.exit(2);
+}
+// Ctrl-C in the daemon's terminal and the daemon's own signals are not ours to act on.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+let swept = false;
+const sweep = async () => {
+  if (swept) return;
+  swept = true;
+  await sweepLeftovers(statePaths(projectDir), projectId, cgroupRel || undefined, 2000).catch(() => undefined);
+  process.exit(0);
+};
+process.stdin.on('data', () => undefined);
+process.stdin.on('end', () => void sweep());
+process.stdin.on('close', () => void sweep());
+process.stdin.on('error', () => void sweep());

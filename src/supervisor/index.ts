@@ -1,0 +1,12 @@
+// The supervisor: instances as real processes on their own machines, restarts, logs and events.
+export type { ProcessState, HealthState, ExitInfo, InstanceStatus, ServiceStatus } from './types.js';
+export { isReady, isFailing } from './types.js';
+export type { Supervisor, SupervisorDeps } from './supervisor.js';
+export { createSupervisor } from './supervisor.js';
+export type { LogHub, LogLine, LogFilter } from './log-hub.js';
+export { createLogHub, matchesTargets } from './log-hub.js';
+export type { EventLog, MachineroomEvent, EventType } from './event-log.js';
+export { createEventLog, readEventFile } from './event-log.js';
+export { instanceEnv, portVarName } from './instance-env.js';
+export type { ProcessTree } from './process-group.js';
+export { killTree, signalGroup, treePids, waitTreeEmpty } from './process-group.js';

@@ -1,0 +1,66 @@
+// Instance and service states as `ps`, `--wait` and the control API see them.
+
+/** Where an instance's process is in its life. */
+export type ProcessState =
+  | 'waiting' // for dependencies or the service's build
+  | 'starting' // spawned, not yet running long enough to count
+  | 'running'
+  | 'stopping' // deregistered, signalled, within its grace period
+  | 'backoff' // exited, restarting after a delay
+  | 'crashloop' // exited soon after start several times in a row; still restarting, with backoff
+  | 'exited' // exited, and its restart policy says no more
+  | 'stopped' // stopped on purpose
+  | 'failed'; // could not be started (spawn error, build failed)
+
+/** What its readiness check says. `none`: the service has no check (it counts as passing). */
+export type HealthState = 'none' | 'starting' | 'passing' | 'warning' | 'critical';
+
+/** An instance's last exit. */
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  at: number;
+}
+
+/** One instance, as `ps --json` prints it. */
+export interface InstanceStatus {
+  name: string;
+  instanceId: string;
+  service: string;
+  index: number;
+  state: ProcessState;
+  health: HealthState;
+  healthOutput?: string;
+  version: string;
+  restarts: number;
+  lastExit?: ExitInfo;
+  pid?: number;
+  startedAt?: number;
+  machine?: string;
+  address?: string;
+  ports: Record<string, number>;
+  warning?: string;
+}
+
+/** One service's summary. */
+export interface ServiceStatus {
+  name: string;
+  desired: number;
+  version?: string;
+  build: 'none' | 'running' | 'done' | 'failed';
+  buildError?: string;
+  stopped: boolean;
+  scaled?: number;
+}
+
+/** Whether an instance counts as ready for `--wait` and `depends_on: healthy`. */
+export function isReady(i: Pick<InstanceStatus, 'state' | 'health'>): boolean {
+  return i.state === 'running' && (i.health === 'passing' || i.health === 'none');
+}
+
+/** Whether an instance has failed for good or is failing over and over (what `--wait` gives up on). */
+export function isFailing(i: Pick<InstanceStatus, 'state' | 'health' | 'lastExit'>): boolean {
+  if (i.state === 'crashloop' || i.state === 'failed') return true;
+  if (i.state === 'exited') return (i.lastExit?.code ?? 1) !== 0;
+  return i.state === 'running' && i.health === 'critical';
+}
