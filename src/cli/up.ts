@@ -119,11 +119,15 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), attached: true });
   setLogSink((line) => process.stderr.write(paint(line, 'gray', color) + '\n'));
   say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl}`);
-  const abort = new AbortController();
+  // `stopping` ends the progress view at the first signal; `following` ends the log stream once the daemon has stopped,
+  // so the stop progress (stopping …, stopped …) still shows.
+  const stopping = new AbortController();
+  const following = new AbortController();
+  void daemon.stopped.then(() => following.abort());
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts += 1;
-    abort.abort();
+    stopping.abort();
     if (interrupts === 1) {
       warn(`\n${paint(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping every instance (Ctrl-C again to kill them at once)…`, 'yellow', color)}`);
       void daemon.shutdown((left) => warn(paint(`  waiting for ${left.join(', ')}`, 'gray', color)));
@@ -137,13 +141,13 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   process.on('SIGHUP', onSignal);
   try {
     await daemon.room.apply(config);
-    const outcome = await watchStartup(daemon.room, { timeoutMs: 120_000, out: process.stdout, color, failFast: false, signal: abort.signal });
-    if (!abort.signal.aborted) {
+    const outcome = await watchStartup(daemon.room, { timeoutMs: 120_000, out: process.stdout, color, failFast: false, signal: stopping.signal });
+    if (!stopping.signal.aborted) {
       say('\n' + renderSummary(outcome.status, color));
       const note = outcome.ready ? `${paint('✔', 'green', color)} up in ${humanDuration(Date.now() - began)}` : `${paint('!', 'yellow', color)} not everything is healthy yet (machineroom ps)`;
       say(`\n${note} · logs follow · Ctrl-C stops everything · another terminal: machineroom ps | logs | scale | down\n`);
-      await followLogs(daemon.room, abort.signal, began, outcome.status.instances.map((i) => i.name));
     }
+    await followLogs(daemon.room, following.signal, stopping.signal.aborted ? Date.now() : began, outcome.status.instances.map((i) => i.name));
     await daemon.stopped;
     say(paint(`stopped; nothing of ${config.name} is left running`, 'green', color));
     return EXIT_OK;

@@ -55,6 +55,7 @@ const restartPolicySchema = literalUnion(['no', 'on-failure', 'always'], {
 const signalSchema = literalUnion(STOP_SIGNALS, {
   ...about('Stop signal', 'The signal sent to ask an instance to stop (Kubernetes: a preStop hook; Nomad: kill_signal). The SIG prefix is optional.'),
   default: D.stopSignal,
+  errorMessage: 'expected a signal name like "SIGTERM" (SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 or SIGKILL; the SIG prefix is optional)',
 });
 
 const envSchema = Type.Union(

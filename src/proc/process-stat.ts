@@ -47,10 +47,13 @@ export function processStartTime(pid: number): number | undefined {
   return readProcessStat(pid)?.startTime;
 }
 
-/** True iff `pid` is alive and is the same process we recorded (same start time), so a recycled pid is never signalled. */
+/**
+ * True iff `pid` is alive and is the same process we recorded (same start time), so a recycled pid is never signalled.
+ * A zombie (exited, not yet reaped by its parent or init) counts as dead: it holds no lock, port or machine.
+ */
 export function isSameProcess(pid: number, startTime: number): boolean {
   const stat = readProcessStat(pid);
-  return stat !== undefined && stat.startTime === startTime;
+  return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /** Reads the stat of every process in one scan, skipping those that exit mid-scan. */

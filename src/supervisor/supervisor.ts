@@ -14,6 +14,7 @@ import { createLineSplitter } from './line-splitter.js';
 import type { LogHub } from './log-hub.js';
 import type { EventLog } from './event-log.js';
 import { instanceEnv } from './instance-env.js';
+import { directArgv } from './direct-argv.js';
 import { specHashOf, versionOf } from './version.js';
 import { killTree, signalGroup, treePids, waitTreeEmpty } from './process-group.js';
 import type { ProcessTree } from './process-group.js';
@@ -291,7 +292,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     const machine = inst.machine;
     const env = instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase());
     inst.generation += 1;
-    let argv = inst.spec.command;
+    let argv = directArgv(inst.spec.command);
     let cgroup: string | undefined;
     if (deps.cgroupDir) {
       cgroup = createCgroup(`${deps.cgroupDir}/${inst.name}-${inst.generation}`);
