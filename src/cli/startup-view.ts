@@ -1,6 +1,6 @@
 // The progress view while instances start (state and elapsed time per instance), and the summary that follows.
 import type { MachineRoom, RoomStatus } from '../daemon/index.js';
-import { isFailing, isReady } from '../supervisor/index.js';
+import { isFailing, isReady, isSettled } from '../supervisor/index.js';
 import type { InstanceStatus } from '../supervisor/index.js';
 import { humanDuration, paint, serviceColor, table } from './output.js';
 
@@ -15,6 +15,7 @@ export interface StartupOutcome {
 
 function label(i: InstanceStatus): { text: string; style: 'green' | 'yellow' | 'red' | 'gray' } {
   if (isReady(i)) return { text: i.health === 'none' ? 'running' : 'healthy', style: 'green' };
+  if (isSettled(i)) return { text: 'completed', style: 'green' };
   if (isFailing(i)) return { text: i.state === 'running' ? 'unhealthy' : i.state, style: 'red' };
   if (i.state === 'running') return { text: 'checking', style: 'yellow' };
   return { text: i.state, style: i.state === 'waiting' ? 'gray' : 'yellow' };
@@ -44,7 +45,7 @@ export async function watchStartup(
   for (;;) {
     const status = await room.status();
     for (const i of status.instances) if (!started.has(i.name)) started.set(i.name, Date.now());
-    const ready = status.instances.length > 0 && status.instances.every(isReady);
+    const ready = status.instances.length > 0 && status.instances.every(isSettled);
     const failing = status.instances.filter(isFailing);
     const timedOut = Date.now() - began > opts.timeoutMs;
     const done = ready || (opts.failFast && failing.length > 0) || timedOut || opts.signal?.aborted === true || status.instances.length === 0;

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
+import { MachineroomError, EXIT_FAILURE, EXIT_OK, isErrorCode } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { startDaemon, connectToDaemon } from '../daemon/index.js';
 import type { Daemon, MachineRoom } from '../daemon/index.js';
@@ -159,7 +159,20 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
 }
 
 async function upDetached(config: ResolvedConfig, args: VerbArgs, paths: StatePaths): Promise<number> {
-  await spawnDetachedDaemon(config, paths);
+  try {
+    await spawnDetachedDaemon(config, paths);
+  } catch (err) {
+    if (!isErrorCode(err, 'ERR_DAEMON_RUNNING')) throw err;
+    // Another `up` won the race to start the daemon: reconcile through it instead.
+    const deadline = Date.now() + 30_000;
+    let other = await connectToDaemon(paths);
+    while (!other && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      other = await connectToDaemon(paths);
+    }
+    if (!other) throw err;
+    return upReconcile(config, args, other.room);
+  }
   const found = await connectToDaemon(paths);
   if (!found) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', 'the daemon stopped right after starting; see .machineroom/daemon.log');
   await found.room.apply(config);

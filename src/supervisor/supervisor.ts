@@ -174,7 +174,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (!inst || inst.state !== 'running') return;
     const now = change.check.Status;
     const before = change.previous;
-    if (now === before) return;
+    if (before === undefined || now === before) return; // registration, or output-only change
     if (now === 'passing') {
       const first = !inst.everHealthy;
       inst.everHealthy = true;

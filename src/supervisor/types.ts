@@ -58,6 +58,11 @@ export function isReady(i: Pick<InstanceStatus, 'state' | 'health'>): boolean {
   return i.state === 'running' && (i.health === 'passing' || i.health === 'none');
 }
 
+/** Whether an instance is where `up --wait` wants it: ready, or a job that completed (exited 0, not restarted). */
+export function isSettled(i: Pick<InstanceStatus, 'state' | 'health' | 'lastExit'>): boolean {
+  return isReady(i) || (i.state === 'exited' && i.lastExit?.code === 0);
+}
+
 /** Whether an instance has failed for good or is failing over and over (what `--wait` gives up on). */
 export function isFailing(i: Pick<InstanceStatus, 'state' | 'health' | 'lastExit'>): boolean {
   if (i.state === 'crashloop' || i.state === 'failed') return true;

@@ -74,7 +74,7 @@ const cases: BadConfig[] = [
   {
     name: 'unknown depends_on target (list form)',
     text: yaml('services:', '  db:', '    command: ./db', '  web:', '    command: ./web', '    depends_on: [cache, dbb]', '  cache:', '    command: ./cache'),
-    message: 'services.web.depends_on: unknown service "dbb"; did you mean "db"? (machineroom.yml:6:24)',
+    message: 'services.web.depends_on: unknown service "dbb"; did you mean "db"? (machineroom.yml:6:25)',
   },
   {
     name: 'unknown depends_on target (map form, nothing close)',

@@ -166,12 +166,12 @@ test('an error in an override file names that file', async () => {
 
 test('.env feeds interpolation and the process environment wins over it', async () => {
   const dir = await projects.create({
-    'machineroom.yml': yaml('services:', '  web:', '    command: ./web --port ${PORT_BASE}', '    env:', '      FROM_ENV: ${ONLY_DOTENV}', '      BOTH: ${BOTH}', '      UNSET: "[${NOPE}]"', '      DEFAULTED: ${NOPE:-fallback}', '      DASH: ${EMPTY-kept}', '      COLON_DASH: ${EMPTY:-replaced}'),
+    'machineroom.yml': yaml('services:', '  web:', '    command: ./web --port ${PORT_BASE}', '    env:', '      FROM_ENV: ${ONLY_DOTENV}', '      BOTH: ${BOTH}', '      UNSET: "[${NOPE}]"', '      DEFAULTED: ${NOPE:-fallback}', '      DASH: ${EMPTY-kept}', '      COLON_DASH: ${EMPTY:-replaced}', '      PASSED:', '      NOT_PASSED:'),
     '.env': yaml('PORT_BASE=7000', 'ONLY_DOTENV="dot env"', 'BOTH=from-dotenv', 'EMPTY='),
   });
-  const web = (await loadConfig({ cwd: dir, env: { BOTH: 'from-process', UNDEFINED: undefined } })).services.web!;
+  const web = (await loadConfig({ cwd: dir, env: { BOTH: 'from-process', PASSED: 'through', NOT_PASSED: undefined } })).services.web!;
   assert.deepEqual(web.command, ['/bin/sh', '-c', './web --port 7000']);
-  assert.deepEqual(web.env, { FROM_ENV: 'dot env', BOTH: 'from-process', UNSET: '[]', DEFAULTED: 'fallback', DASH: '', COLON_DASH: 'replaced' });
+  assert.deepEqual(web.env, { FROM_ENV: 'dot env', BOTH: 'from-process', UNSET: '[]', DEFAULTED: 'fallback', DASH: '', COLON_DASH: 'replaced', PASSED: 'through' });
 });
 
 test('$$ is a literal $ and $VAR works without braces', async () => {
