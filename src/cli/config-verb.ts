@@ -1,7 +1,6 @@
 // `machineroom config`: the resolved config (defaults, interpolation, env files and overrides applied), or its JSON Schema.
 import { stringify } from 'yaml';
 import { EXIT_OK } from '../errors/index.js';
-import { configJsonSchema } from '../config/index.js';
 import type { Verb } from './args.js';
 import { flag } from './args.js';
 import { loadProjectConfig } from './project.js';
@@ -18,6 +17,7 @@ export const configVerb: Verb = {
   },
   async run(args) {
     if (flag(args, 'schema')) {
+      const { configJsonSchema } = await import('../config/index.js');
       process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
       return EXIT_OK;
     }

@@ -1,6 +1,5 @@
 // `machineroom logs`: instances' output, interleaved in time order; -f follows (Ctrl-C leaves the daemon running).
 import { MachineroomError, EXIT_OK } from '../errors/index.js';
-import { parseDuration } from '../config/index.js';
 import { createLogHub } from '../supervisor/index.js';
 import type { LogLine } from '../supervisor/index.js';
 import { connectToDaemon } from '../daemon/index.js';
@@ -9,7 +8,8 @@ import { flag, intOption, str } from './args.js';
 import { projectPaths } from './project.js';
 import { formatLogLine, useColor } from './output.js';
 
-function parseSince(text: string): number {
+async function parseSince(text: string): Promise<number> {
+  const { parseDuration } = await import('../config/index.js');
   const ms = parseDuration(text);
   if (ms !== undefined) return Date.now() - ms;
   const t = Date.parse(text);
@@ -34,7 +34,7 @@ export const logsVerb: Verb = {
   async run(args) {
     const tail = intOption(args, 'tail');
     const sinceText = str(args, 'since');
-    const since = sinceText ? parseSince(sinceText) : undefined;
+    const since = sinceText ? await parseSince(sinceText) : undefined;
     const targets = args.positionals;
     const color = useColor();
     const timestamps = flag(args, 'timestamps');

@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MachineroomError } from '../errors/index.js';
-import { loadConfig } from '../config/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { connectToDaemon } from '../daemon/index.js';
 import type { MachineRoom } from '../daemon/index.js';
@@ -24,7 +23,9 @@ export function findProjectDir(cwd: string, files: string[]): string {
 }
 
 /** Loads the config as the CLI was asked to. */
-export function loadProjectConfig(args: VerbArgs, cwd = process.cwd()): Promise<ResolvedConfig> {
+/** (The config domain, with its schema library, is imported on first use so that `ps` and friends start fast.) */
+export async function loadProjectConfig(args: VerbArgs, cwd = process.cwd()): Promise<ResolvedConfig> {
+  const { loadConfig } = await import('../config/index.js');
   const files = strs(args, 'file');
   const profiles = strs(args, 'profile');
   return loadConfig({ cwd, env: process.env, ...(files.length ? { files } : {}), ...(profiles.length ? { profiles } : {}) });

@@ -65,7 +65,7 @@ export async function watchStartup(
       }
     }
     if (done) return { status, ready, failing, timedOut: timedOut && !ready, elapsedMs: Date.now() - began };
-    await new Promise((r) => setTimeout(r, tty ? 100 : 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

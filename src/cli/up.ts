@@ -15,7 +15,6 @@ import { flag, str } from './args.js';
 import { loadProjectConfig } from './project.js';
 import { formatLogLine, humanDuration, paint, useColor } from './output.js';
 import { renderSummary, watchStartup } from './startup-view.js';
-import { parseDuration } from '../config/index.js';
 
 const say = (s: string) => process.stdout.write(s + '\n');
 const warn = (s: string) => process.stderr.write(s + '\n');
@@ -61,6 +60,7 @@ async function followLogs(room: MachineRoom, signal: AbortSignal, since: number,
 async function waitOrReport(room: MachineRoom, args: VerbArgs, showSummary: boolean): Promise<number> {
   const color = useColor();
   const timeoutText = str(args, 'wait-timeout') ?? '60s';
+  const { parseDuration } = await import('../config/index.js');
   const timeoutMs = parseDuration(timeoutText);
   if (timeoutMs === undefined) throw new MachineroomError('ERR_USAGE', `--wait-timeout: expected a duration like "60s", got "${timeoutText}"`);
   const outcome = await watchStartup(room, { timeoutMs, out: process.stdout, color, failFast: true });

@@ -98,7 +98,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     if (r.stopped) return;
     // Until the first pass, probe quickly (Docker's start_interval idea) so a fast app is ready fast; then every interval.
     r.attempts += 1;
-    const delay = r.everPassed ? r.spec.health.interval : Math.min(r.spec.health.interval, Math.round(100 * 1.5 ** r.attempts), 1000);
+    const delay = r.everPassed ? r.spec.health.interval : Math.min(r.spec.health.interval, Math.round(50 * 1.3 ** r.attempts), 1000);
     r.timer = setTimeout(() => void tick(r), delay);
   }
 
@@ -130,7 +130,10 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     isStarting(checkId) {
       const r = running.get(checkId);
       if (!r || r.everPassed) return false;
-      return now() - r.startedAt < r.spec.health.startPeriod || r.failedProbes < r.spec.health.failureThreshold;
+      // Quick early probes must not make a slow starter look failed: it is starting until the start period, or as long
+      // as failure_threshold probes at the normal interval would take, has passed.
+      const h = r.spec.health;
+      return now() - r.startedAt < Math.max(h.startPeriod, h.failureThreshold * h.interval) || r.failedProbes < h.failureThreshold;
     },
     close() {
       for (const id of [...running.keys()]) this.remove(id);

@@ -27,7 +27,8 @@ export function instanceEnv(spec: ResolvedService, machine: Machine, id: Instanc
   env.HOST = machine.address;
   const first = spec.ports[0];
   if (first) env.PORT = String(machine.ports[first.name]);
-  for (const p of spec.ports) env[portVarName(p.name)] = String(machine.ports[p.name]);
+  // Named ports get PORT_<NAME>; the single unnamed `port:` (named "default") is just $PORT.
+  for (const p of spec.ports) if (p.name !== 'default') env[portVarName(p.name)] = String(machine.ports[p.name]);
   env.MR_PROJECT = id.project;
   env.MR_PROJECT_ID = id.projectId;
   env.MR_SERVICE = id.service;
