@@ -8,9 +8,17 @@ export interface LineSplitter {
 }
 
 /** Creates a splitter; lines longer than `maxLine` characters are emitted in pieces. */
-export function createLineSplitter(onLine: (line: string) => void, maxLine = 64 * 1024): LineSplitter {
+export function createLineSplitter(emit: (line: string) => void, maxLine = 64 * 1024): LineSplitter {
   const decoder = new StringDecoder('utf8');
   let partial = '';
+  const onLine = (line: string) => {
+    let rest = line;
+    while (rest.length > maxLine) {
+      emit(rest.slice(0, maxLine) + ' [line continues]');
+      rest = rest.slice(maxLine);
+    }
+    emit(rest);
+  };
   const feed = (text: string) => {
     let start = 0;
     for (;;) {
@@ -24,7 +32,7 @@ export function createLineSplitter(onLine: (line: string) => void, maxLine = 64 
     }
     partial += text.slice(start);
     while (partial.length > maxLine) {
-      onLine(partial.slice(0, maxLine) + ' [line continues]');
+      emit(partial.slice(0, maxLine) + ' [line continues]');
       partial = partial.slice(maxLine);
     }
   };

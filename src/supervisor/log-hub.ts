@@ -1,5 +1,5 @@
 // Every instance's output: kept on disk per source with a size cap and rotation, and fanned out live to followers.
-import { createWriteStream, readFileSync, renameSync, statSync, readdirSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync, renameSync, statSync, readdirSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
@@ -78,7 +78,8 @@ export function createLogHub(opts: { dir: string; maxFileBytes?: number; maxBuff
     } catch {
       /* new file */
     }
-    const s: Sink = { stream: createWriteStream(path, { flags: 'a' }), bytes, dropped: 0 };
+    // Open the fd now (not lazily as createWriteStream would): a rotation renames the file this fd writes to.
+    const s: Sink = { stream: createWriteStream(path, { fd: openSync(path, 'a') }), bytes, dropped: 0 };
     s.stream.on('error', () => {
       /* disk trouble must not take the daemon down; lines still reach followers */
     });
@@ -100,6 +101,13 @@ export function createLogHub(opts: { dir: string; maxFileBytes?: number; maxBuff
     return next;
   }
 
+  function writeDropNote(s: Sink, ts: number): void {
+    const note = `${ts}\tv\t[machineroom] ${s.dropped} lines dropped: output came faster than the disk took it\n`;
+    s.stream.write(note);
+    s.bytes += note.length;
+    s.dropped = 0;
+  }
+
   function persist(line: LogLine): void {
     let s = sinks.get(line.source) ?? open(line.source);
     services.set(line.source, line.service);
@@ -107,12 +115,7 @@ export function createLogHub(opts: { dir: string; maxFileBytes?: number; maxBuff
       s.dropped += 1; // the disk is slower than the instance: drop rather than block it or grow without bound
       return;
     }
-    if (s.dropped > 0) {
-      const note = `${line.ts}\tv\t[machineroom] ${s.dropped} lines dropped: output came faster than the disk took it\n`;
-      s.stream.write(note);
-      s.bytes += note.length;
-      s.dropped = 0;
-    }
+    if (s.dropped > 0) writeDropNote(s, line.ts);
     const row = `${line.ts}\t${STREAM_CODE[line.stream]}\t${line.text}\n`;
     s.stream.write(row);
     s.bytes += Buffer.byteLength(row);
@@ -155,7 +158,12 @@ export function createLogHub(opts: { dir: string; maxFileBytes?: number; maxBuff
     },
     async close() {
       subscribers.clear();
-      await Promise.all([...sinks.values()].map((s) => new Promise<void>((r) => s.stream.end(r))));
+      await Promise.all(
+        [...sinks.values()].map((s) => {
+          if (s.dropped > 0) writeDropNote(s, Date.now());
+          return new Promise<void>((r) => s.stream.end(r));
+        }),
+      );
       sinks.clear();
     },
   };

@@ -49,8 +49,8 @@ test('table: columns align on visible width, ignoring ANSI colour codes', () => 
 
 test('table: the last column is not padded, and missing cells count as empty', () => {
   const out = table(['A', 'LONG HEADER'], [['1'], ['22', 'v']], false);
-  assert.deepEqual(out.split('\n'), ['A   LONG HEADER', '1   ', '22  v']);
-  for (const l of out.split('\n')) assert.ok(!/ $/.test(l) || l === '1   ');
+  assert.deepEqual(out.split('\n'), ['A   LONG HEADER', '1', '22  v']);
+  for (const l of out.split('\n')) assert.ok(!/ $/.test(l), JSON.stringify(l));
 });
 
 const base: LogLine = { ts: Date.UTC(2024, 0, 2, 3, 4, 5, 6), source: 'web.1', service: 'web', stream: 'stdout', text: 'hello' };
