@@ -40,9 +40,12 @@ export function formatLogLine(line: LogLine, opts: { width: number; timestamps: 
 
 /** Formats milliseconds for people: 850ms, 1.2s, 3m05s, 2h10m. */
 export function humanDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
+  // Round first, then pick the unit, so 999.6ms reads "1.0s" and 59.6s reads "1m00s", never "1000ms" or "60s".
+  const whole = Math.max(0, Math.round(ms));
+  if (whole < 1000) return `${whole}ms`;
+  if (whole < 9950) return `${(whole / 1000).toFixed(1)}s`;
+  const s = Math.round(whole / 1000);
+  if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;

@@ -20,6 +20,7 @@ export function createAsyncQueue<T>(max = 10_000, onDrop?: (count: number) => T,
     wake = undefined;
     w?.();
   };
+  if (signal?.aborted) ended = true;
   signal?.addEventListener('abort', () => {
     ended = true;
     notify();

@@ -137,7 +137,13 @@ export function createControlApi(opts: { room: MachineRoom; token: string; versi
       const url = new URL(req.url);
       const prefix = '/v1/machineroom/';
       if (!url.pathname.startsWith(prefix)) throw new MachineroomError('ERR_NOT_FOUND', `no such endpoint ${url.pathname}; the control API lives under ${prefix}`);
-      const [route = '', ...rest] = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent);
+      let parts: string[];
+      try {
+        parts = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent);
+      } catch {
+        throw new MachineroomError('ERR_BAD_REQUEST', `the path ${url.pathname} has a malformed percent-encoding`);
+      }
+      const [route = '', ...rest] = parts;
       const fn = routes[`${req.method} ${route}`];
       if (!fn) {
         const allowed = Object.keys(routes).filter((k) => k.endsWith(` ${route}`));
