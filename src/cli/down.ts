@@ -31,18 +31,27 @@ export const downVerb: Verb = {
       const { room, record } = found;
       say(`stopping ${record.project} (daemon pid ${record.pid})…`);
       const abort = new AbortController();
+      // Instances still inside their grace period, so the wait is visible: "waiting for web.1 (3s)".
+      const pending = new Map<string, number>();
       const follow = (async () => {
         try {
           for await (const e of room.events({ follow: true }, abort.signal)) {
             if (e.ts < began) continue;
+            if (e.type === 'stopping' && e.instance) pending.set(e.instance, e.ts);
+            if (e.type === 'stopped' && e.instance) pending.delete(e.instance);
             if (e.type === 'stopping' || e.type === 'stopped') say(paint(`  ${e.message}`, e.type === 'stopped' ? 'green' : 'gray', color));
           }
         } catch {
           /* the daemon closed the stream as it exited */
         }
       })();
+      const ticker = setInterval(() => {
+        const slow = [...pending].filter(([, t]) => Date.now() - t >= 1000);
+        if (slow.length) say(paint(`  waiting for ${slow.map(([name, t]) => `${name} (${humanDuration(Date.now() - t)})`).join(', ')}`, 'yellow', color));
+      }, 1000);
       await room.shutdown();
       while (isSameProcess(record.pid, record.startTime)) await new Promise((r) => setTimeout(r, 50));
+      clearInterval(ticker);
       abort.abort();
       await follow;
       say(`${paint('✔', 'green', color)} ${record.project} stopped in ${humanDuration(Date.now() - began)}`);

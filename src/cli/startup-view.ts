@@ -45,10 +45,11 @@ export async function watchStartup(
   for (;;) {
     const status = await room.status();
     for (const i of status.instances) if (!started.has(i.name)) started.set(i.name, Date.now());
-    const ready = status.instances.length > 0 && status.instances.every(isSettled);
+    const ready = status.instances.length > 0 && status.instances.every(isSettled) && status.services.every((s) => status.instances.filter((i) => i.service === s.name).length >= s.desired);
     const failing = status.instances.filter(isFailing);
     const timedOut = Date.now() - began > opts.timeoutMs;
-    const done = ready || (opts.failFast && failing.length > 0) || timedOut || opts.signal?.aborted === true || status.instances.length === 0;
+    const nothingWanted = status.services.every((s) => s.desired === 0);
+    const done = ready || nothingWanted || (opts.failFast && failing.length > 0) || timedOut || opts.signal?.aborted === true;
     const lines = renderProgress(status, started, opts.color);
     if (tty) {
       if (drawn > 0) opts.out.write(`\u001b[${drawn}A\u001b[0J`);

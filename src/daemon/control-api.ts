@@ -1,4 +1,5 @@
 // The control API under /v1/machineroom/: Request → Response, loopback-only, token for mutations.
+import { timingSafeEqual } from 'node:crypto';
 import { MachineroomError, httpStatusOf } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { MachineRoom } from './machine-room.js';
@@ -70,6 +71,14 @@ function numberParam(url: URL, name: string): number | undefined {
   return n;
 }
 
+/** Compares tokens in constant time. */
+function tokenMatches(given: string | null, token: string): boolean {
+  if (given === null) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Refuses requests whose Host or Origin is not a loopback name; undefined when the request may proceed. */
 export function checkOrigin(req: Request): MachineroomError | undefined {
   const host = req.headers.get('host');
@@ -79,7 +88,8 @@ export function checkOrigin(req: Request): MachineroomError | undefined {
     let ok = false;
     try {
       const u = new URL(origin);
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && isLoopbackHostname(u.hostname) && (u.host === host || u.hostname === hostnameOf(host));
+      // Same origin only: a page on another loopback port is another site.
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && isLoopbackHostname(u.hostname) && u.host === host.toLowerCase();
     } catch {
       ok = false;
     }
@@ -150,7 +160,7 @@ export function createControlApi(opts: { room: MachineRoom; token: string; versi
         if (allowed.length) throw new MachineroomError('ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}; use ${allowed.map((k) => k.split(' ')[0]).join(' or ')}`);
         throw new MachineroomError('ERR_NOT_FOUND', `no such endpoint ${url.pathname}`);
       }
-      if (needsToken(req.method, route) && req.headers.get(TOKEN_HEADER) !== token) {
+      if (needsToken(req.method, route) && !tokenMatches(req.headers.get(TOKEN_HEADER), token)) {
         throw new MachineroomError('ERR_UNAUTHORIZED', `this call needs the control token (header ${TOKEN_HEADER}); the CLI reads it from .machineroom/token`);
       }
       return await fn(req, url, rest);

@@ -527,8 +527,19 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       }
       if (desired === 0) continue;
       if (st.build.forHash !== st.specHash) startBuild(st);
-      if (st.build.state !== 'done' || !st.build.version) continue;
-      const version = st.build.version;
+      const built = st.build.state === 'done' ? st.build.version : undefined;
+      // Instances that never ran follow the current spec; they wait (visible in ps) while the build runs.
+      for (let i = 1; i <= desired; i++) {
+        if (!st.instances.has(i)) st.instances.set(i, newInstance(st, i, built ?? 'building'));
+      }
+      for (const inst of st.instances.values()) {
+        if (inst.state === 'waiting' && !inst.removing) {
+          inst.spec = st.spec;
+          inst.version = built ?? 'building';
+        }
+      }
+      if (!built) continue;
+      const version = built;
       // Replace instances of an older version (Compose's recreate; rolling updates come later).
       for (const inst of st.instances.values()) {
         if (inst.version !== version && !inst.removing) void removeInstance(st, inst, `new version ${version}`);
@@ -573,7 +584,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       const st = services.get(inst.service);
       const gate = st ? depsSatisfied(st.spec) : { ok: true };
       if (st?.build.state === 'running') s.warning = 'waiting for its build';
-      else if (st?.build.state === 'failed') s.warning = `build failed: ${st.build.error}`;
+      else if (st?.build.state === 'failed') {
+        s.state = 'failed';
+        s.warning = `build failed: ${st.build.error}; see machineroom logs ${inst.service}.build`;
+      }
       else if (!gate.ok) s.warning = `waiting for ${gate.waitingFor}`;
     }
     return s;

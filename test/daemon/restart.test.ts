@@ -84,3 +84,28 @@ test('a failing health check shows the instance unhealthy, and up --wait exits 1
   assert.equal(i.health, 'critical');
   assert.match(i.healthOutput ?? '', /database unreachable/);
 });
+
+test('health.restart: true restarts an instance whose check turns critical after it was healthy', async () => {
+  const port = await freePort();
+  // Healthy until the file "sick" appears in its directory.
+  const app = `const fs = require('fs');
+require('http').createServer((q, s) => { s.statusCode = fs.existsSync('sick') ? 500 : 200; s.end(s.statusCode === 200 ? 'ok' : 'sick'); })
+  .listen(Number(process.env.PORT), process.env.HOST);`;
+  const dir = makeProject({
+    'app.js': app,
+    'machineroom.yml': `services:\n  app:\n    command: node app.js\n    port: ${port}\n    health: { http: /, interval: 200ms, failure_threshold: 2, restart: true }\n`,
+  });
+  dirs.push(dir);
+  assert.equal((await runCli(['up', '-d', '--wait'], { cwd: dir })).code, 0);
+  const first = (await status(dir)).instances[0]!;
+  const { writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  writeFileSync(join(dir, 'sick'), '');
+  await waitFor('the restart on a critical check', async () => (await events(dir)).some((e) => e.type === 'restarting' && /health\.restart/.test(e.message)));
+  rmSync(join(dir, 'sick'));
+  const again = await waitFor('a new healthy process', async () => {
+    const i = (await status(dir)).instances[0]!;
+    return i.pid !== first.pid && i.health === 'passing' ? i : undefined;
+  });
+  assert.ok(again.restarts >= 1);
+});

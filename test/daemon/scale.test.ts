@@ -63,3 +63,23 @@ test('replicas listen on one port at their own addresses, and scale up and down 
   assert.equal(down.code, 0, down.stderr);
   await waitFor('no instance left after down', () => scanInstances(dir).size === 0, 15_000);
 });
+
+test('port mode: each replica gets its own port on 127.0.0.1', async () => {
+  const dir = makeProject({
+    'server.js': SERVER_JS,
+    'machineroom.yml': `name: portmode\nmachines: port\nservices:\n  web:\n    command: node server.js\n    replicas: 3\n    port: 3000\n    health:\n      http: /health\n      interval: 1s\n`,
+  });
+  dirs.push(dir);
+  const up = await runCli(['up', '-d', '--wait'], { cwd: dir });
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const status = await agreesWithProc(dir, 3);
+  const ports = status.instances.map((i) => Object.values(i.ports)[0]!);
+  assert.equal(new Set(ports).size, 3, 'three different ports');
+  for (const i of status.instances) {
+    assert.equal(i.address, '127.0.0.1');
+    const port = Object.values(i.ports)[0]!;
+    assert.ok(port < 32768, 'below the ephemeral range');
+    const res = await httpGet(`http://127.0.0.1:${port}/`);
+    assert.equal(JSON.parse(res!.body).id, i.instanceId);
+  }
+});

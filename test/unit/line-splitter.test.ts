@@ -50,7 +50,6 @@ test('multi-byte UTF-8 characters split across chunk boundaries decode intact', 
 
 test(
   'an over-long line is cut into pieces marked " [line continues]", also when its newline is in the same chunk',
-  { todo: 'bug: only a pending partial is capped; a line whose newline arrives in the chunk that makes it too long is emitted whole, past maxLine' },
   () => {
     // Whole in one chunk.
     assert.deepEqual(split(['x'.repeat(25) + '\n'], 10), ['x'.repeat(10) + ' [line continues]', 'x'.repeat(10) + ' [line continues]', 'xxxxx']);
