@@ -1,5 +1,7 @@
 // The bus store: catalog, health and one index, in memory. The only source of truth about what runs and whether it is healthy.
 import type { CatalogNode, CatalogService, CheckStatus, HealthCheck, StoreChange } from './types.js';
+import { createIndexClock } from './index-clock.js';
+import type { IndexClock } from './index-clock.js';
 
 /** Input to register a service instance (indexes are assigned by the store). */
 export type ServiceInput = Omit<CatalogService, 'CreateIndex' | 'ModifyIndex' | 'Weights' | 'Owner'> &
@@ -13,6 +15,8 @@ export type CheckInput = Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex' | 'Serv
 export interface BusStore {
   readonly datacenter: string;
   readonly nodeName: string;
+  /** The bus-wide index this store writes with (shared with KV and sessions). */
+  readonly clock: IndexClock;
   index(): number;
   registerNode(node: Pick<CatalogNode, 'Node' | 'Address'> & Partial<Pick<CatalogNode, 'Meta' | 'ID'>>): void;
   deregisterNode(name: string): void;
@@ -44,30 +48,27 @@ export function worstStatus(a: CheckStatus, b: CheckStatus): CheckStatus {
 }
 
 /** Creates an empty store for an agent named `nodeName` in `datacenter`. */
-export function createBusStore(opts: { nodeName: string; nodeAddress?: string; datacenter?: string }): BusStore {
+export function createBusStore(opts: { nodeName: string; nodeAddress?: string; datacenter?: string; clock?: IndexClock }): BusStore {
   const datacenter = opts.datacenter ?? 'dc1';
-  let index = 1;
+  const clock = opts.clock ?? createIndexClock();
   const nodes = new Map<string, CatalogNode>();
   const services = new Map<string, CatalogService>();
   const checks = new Map<string, HealthCheck>();
   const listeners = new Set<(c: StoreChange) => void>();
-  const waiters = new Set<() => void>();
 
   function bump(change: StoreChange extends infer C ? (C extends StoreChange ? Omit<C, 'index'> : never) : never): void {
-    const c = { ...change, index } as StoreChange;
+    const c = { ...change, index: clock.current() } as StoreChange;
     for (const l of [...listeners]) l(c);
-    for (const w of [...waiters]) w();
+    clock.notify();
   }
 
-  function nextIndex(): number {
-    index += 1;
-    return index;
-  }
+  const nextIndex = (): number => clock.next();
 
   const store: BusStore = {
     datacenter,
     nodeName: opts.nodeName,
-    index: () => index,
+    clock,
+    index: () => clock.current(),
     registerNode(n) {
       const prev = nodes.get(n.Node);
       const i = nextIndex();
@@ -161,23 +162,7 @@ export function createBusStore(opts: { nodeName: string; nodeAddress?: string; d
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    waitForIndex(minIndex, timeoutMs, signal) {
-      if (index > minIndex) return Promise.resolve(index);
-      return new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          signal?.removeEventListener('abort', done);
-          resolve(index);
-        };
-        const check = () => {
-          if (index > minIndex) done();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        waiters.add(check);
-        signal?.addEventListener('abort', done, { once: true });
-      });
-    },
+    waitForIndex: (minIndex, timeoutMs, signal) => clock.waitForIndex(minIndex, timeoutMs, signal),
   };
   store.registerNode({ Node: opts.nodeName, Address: opts.nodeAddress ?? '127.0.0.1' });
   return store;

@@ -15,11 +15,33 @@ export interface CheckSpec {
   port: number | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Check name (default "Service '<name>' check"). */
+  name?: string;
+  /** Status until the first result (Consul: critical unless given). */
+  initialStatus?: CheckStatus;
+  /** Deregister the service when this check has been critical this long (Consul's DeregisterCriticalServiceAfter). */
+  deregisterCriticalAfter?: number;
+}
+
+/** A TTL check: the application reports its status (check/pass|warn|fail|update); silence past the TTL is critical. */
+export interface TtlCheckSpec {
+  checkId: string;
+  serviceId: string;
+  serviceName: string;
+  node: string;
+  ttl: number;
+  name?: string;
+  notes?: string;
+  initialStatus?: CheckStatus;
+  deregisterCriticalAfter?: number;
 }
 
 /** Schedules checks; close() stops them all. */
 export interface HealthChecker {
   add(spec: CheckSpec): void;
+  addTtl(spec: TtlCheckSpec): void;
+  /** Records a TTL check's status and restarts its TTL; false when `checkId` is not a TTL check of this checker. */
+  updateTtl(checkId: string, status: CheckStatus, output: string): boolean;
   remove(checkId: string): void;
   /** True while a check has never passed and is still within its start period or its first failure_threshold failures. */
   isStarting(checkId: string): boolean;
@@ -84,9 +106,61 @@ function nextStatus(r: Running, current: CheckStatus, result: ProbeResult, now: 
   return current;
 }
 
-/** Creates a checker writing to `store`. */
-export function createHealthChecker(store: BusStore, now: () => number = Date.now): HealthChecker {
+interface Ttl {
+  spec: TtlCheckSpec;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Creates a checker writing to `store`. `onReap` hears of services deregistered by DeregisterCriticalServiceAfter. */
+export function createHealthChecker(store: BusStore, now: () => number = Date.now, onReap?: (serviceId: string) => void): HealthChecker {
   const running = new Map<string, Running>();
+  const ttls = new Map<string, Ttl>();
+  // DeregisterCriticalServiceAfter: when each check turned critical, and how long it may stay so.
+  const reapAfter = new Map<string, { serviceId: string; after: number }>();
+  const criticalSince = new Map<string, number>();
+  let reaper: NodeJS.Timeout | undefined;
+
+  function trackCritical(checkId: string, status: CheckStatus): void {
+    if (!reapAfter.has(checkId)) return;
+    if (status === 'critical') {
+      if (!criticalSince.has(checkId)) criticalSince.set(checkId, now());
+    } else criticalSince.delete(checkId);
+    if (criticalSince.size > 0 && !reaper) {
+      reaper = setInterval(reap, 250);
+      reaper.unref();
+    }
+  }
+
+  function reap(): void {
+    for (const [checkId, since] of [...criticalSince]) {
+      const r = reapAfter.get(checkId);
+      if (!r || now() - since < r.after) continue;
+      criticalSince.delete(checkId);
+      const owned = [...running.values()].filter((x) => x.spec.serviceId === r.serviceId).map((x) => x.spec.checkId);
+      const ownedTtl = [...ttls.values()].filter((x) => x.spec.serviceId === r.serviceId).map((x) => x.spec.checkId);
+      for (const id of [...owned, ...ownedTtl]) checker.remove(id);
+      store.deregisterService(r.serviceId);
+      onReap?.(r.serviceId);
+    }
+    if (criticalSince.size === 0 && reaper) {
+      clearInterval(reaper);
+      reaper = undefined;
+    }
+  }
+
+  function setStatus(checkId: string, status: CheckStatus, output: string): void {
+    store.updateCheck(checkId, status, output);
+    trackCritical(checkId, status);
+  }
+
+  function armTtl(t: Ttl): void {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      setStatus(t.spec.checkId, 'critical', `TTL expired (last output: ${store.check(t.spec.checkId)?.Output ?? ''})`.replace(/ \(last output: \)$/, ''));
+    }, t.spec.ttl);
+    t.timer.unref();
+  }
 
   async function tick(r: Running): Promise<void> {
     if (r.stopped) return;
@@ -94,7 +168,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     if (r.stopped) return;
     const current = store.check(r.spec.checkId)?.Status ?? 'critical';
     const status = nextStatus(r, current, result, now());
-    store.updateCheck(r.spec.checkId, status, result.output);
+    setStatus(r.spec.checkId, status, result.output);
     if (r.stopped) return;
     // Until the first pass, probe quickly (Docker's start_interval idea) so a fast app is ready fast; then every interval.
     r.attempts += 1;
@@ -102,14 +176,15 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     r.timer = setTimeout(() => void tick(r), delay);
   }
 
-  return {
+  const checker: HealthChecker = {
     add(spec) {
       this.remove(spec.checkId);
+      if (spec.deregisterCriticalAfter) reapAfter.set(spec.checkId, { serviceId: spec.serviceId, after: spec.deregisterCriticalAfter });
       store.registerCheck({
         Node: spec.node,
         CheckID: spec.checkId,
-        Name: `Service '${spec.serviceName}' check`,
-        Status: 'critical',
+        Name: spec.name ?? `Service '${spec.serviceName}' check`,
+        Status: spec.initialStatus ?? 'critical',
         Output: `waiting for the first ${describe(spec.health, spec.address, spec.port)}`,
         ServiceID: spec.serviceId,
         ServiceName: spec.serviceName,
@@ -118,8 +193,43 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
       const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0 };
       running.set(spec.checkId, r);
       r.timer = setTimeout(() => void tick(r), Math.min(50, spec.health.interval));
+      trackCritical(spec.checkId, spec.initialStatus ?? 'critical');
+    },
+    addTtl(spec) {
+      this.remove(spec.checkId);
+      if (spec.deregisterCriticalAfter) reapAfter.set(spec.checkId, { serviceId: spec.serviceId, after: spec.deregisterCriticalAfter });
+      store.registerCheck({
+        Node: spec.node,
+        CheckID: spec.checkId,
+        Name: spec.name ?? `Service '${spec.serviceName}' check`,
+        Status: spec.initialStatus ?? 'critical',
+        Output: '',
+        ServiceID: spec.serviceId,
+        ServiceName: spec.serviceName,
+        Type: 'ttl',
+        ...(spec.notes ? { Notes: spec.notes } : {}),
+      });
+      const t: Ttl = { spec, timer: undefined };
+      ttls.set(spec.checkId, t);
+      armTtl(t);
+      trackCritical(spec.checkId, spec.initialStatus ?? 'critical');
+    },
+    updateTtl(checkId, status, output) {
+      const t = ttls.get(checkId);
+      if (!t) return false;
+      setStatus(checkId, status, output);
+      armTtl(t);
+      return true;
     },
     remove(checkId) {
+      reapAfter.delete(checkId);
+      criticalSince.delete(checkId);
+      const t = ttls.get(checkId);
+      if (t) {
+        if (t.timer) clearTimeout(t.timer);
+        ttls.delete(checkId);
+        store.deregisterCheck(checkId);
+      }
       const r = running.get(checkId);
       if (!r) return;
       r.stopped = true;
@@ -136,7 +246,10 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
       return now() - r.startedAt < Math.max(h.startPeriod, h.failureThreshold * h.interval) || r.failedProbes < h.failureThreshold;
     },
     close() {
-      for (const id of [...running.keys()]) this.remove(id);
+      for (const id of [...running.keys(), ...ttls.keys()]) this.remove(id);
+      if (reaper) clearInterval(reaper);
+      reaper = undefined;
     },
   };
+  return checker;
 }
