@@ -176,43 +176,36 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     r.timer = setTimeout(() => void tick(r), delay);
   }
 
+  /** Registers a check record on the bus (common to runner and TTL checks) and arms DeregisterCriticalServiceAfter. */
+  function registerRecord(spec: Pick<CheckSpec, 'checkId' | 'serviceId' | 'serviceName' | 'node' | 'name' | 'initialStatus' | 'deregisterCriticalAfter'>, type: string, output: string, notes?: string): void {
+    checker.remove(spec.checkId);
+    if (spec.deregisterCriticalAfter) reapAfter.set(spec.checkId, { serviceId: spec.serviceId, after: spec.deregisterCriticalAfter });
+    store.registerCheck({
+      Node: spec.node,
+      CheckID: spec.checkId,
+      Name: spec.name ?? `Service '${spec.serviceName}' check`,
+      Status: spec.initialStatus ?? 'critical',
+      Output: output,
+      ServiceID: spec.serviceId,
+      ServiceName: spec.serviceName,
+      Type: type,
+      ...(notes ? { Notes: notes } : {}),
+    });
+    trackCritical(spec.checkId, spec.initialStatus ?? 'critical');
+  }
+
   const checker: HealthChecker = {
     add(spec) {
-      this.remove(spec.checkId);
-      if (spec.deregisterCriticalAfter) reapAfter.set(spec.checkId, { serviceId: spec.serviceId, after: spec.deregisterCriticalAfter });
-      store.registerCheck({
-        Node: spec.node,
-        CheckID: spec.checkId,
-        Name: spec.name ?? `Service '${spec.serviceName}' check`,
-        Status: spec.initialStatus ?? 'critical',
-        Output: `waiting for the first ${describe(spec.health, spec.address, spec.port)}`,
-        ServiceID: spec.serviceId,
-        ServiceName: spec.serviceName,
-        Type: spec.health.kind,
-      });
+      registerRecord(spec, spec.health.kind, `waiting for the first ${describe(spec.health, spec.address, spec.port)}`);
       const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0 };
       running.set(spec.checkId, r);
       r.timer = setTimeout(() => void tick(r), Math.min(50, spec.health.interval));
-      trackCritical(spec.checkId, spec.initialStatus ?? 'critical');
     },
     addTtl(spec) {
-      this.remove(spec.checkId);
-      if (spec.deregisterCriticalAfter) reapAfter.set(spec.checkId, { serviceId: spec.serviceId, after: spec.deregisterCriticalAfter });
-      store.registerCheck({
-        Node: spec.node,
-        CheckID: spec.checkId,
-        Name: spec.name ?? `Service '${spec.serviceName}' check`,
-        Status: spec.initialStatus ?? 'critical',
-        Output: '',
-        ServiceID: spec.serviceId,
-        ServiceName: spec.serviceName,
-        Type: 'ttl',
-        ...(spec.notes ? { Notes: spec.notes } : {}),
-      });
+      registerRecord(spec, 'ttl', '', spec.notes);
       const t: Ttl = { spec, timer: undefined };
       ttls.set(spec.checkId, t);
       armTtl(t);
-      trackCritical(spec.checkId, spec.initialStatus ?? 'critical');
     },
     updateTtl(checkId, status, output) {
       const t = ttls.get(checkId);
