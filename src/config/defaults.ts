@@ -4,6 +4,10 @@
 export const CONFIG_DEFAULTS = {
   machines: 'auto',
   apiPort: 8500,
+  dnsPort: 8600,
+  datacenter: 'dc1',
+  nodeName: 'machineroom',
+  domain: 'consul',
   replicas: 1,
   restartPolicy: 'on-failure',
   restartBackoff: '1s',

@@ -21,5 +21,6 @@ export type {
   ResolvedPort,
   ResolvedService,
   RestartPolicy,
+  ResolvedBus,
   SourcePos,
 } from './types.js';

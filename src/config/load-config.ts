@@ -14,7 +14,7 @@ import type { VariableLookup } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { mergeNodes } from './merge-nodes.js';
 import { parseConfigYaml } from './parse-yaml.js';
-import { resolveApiPort, resolveMachineMode, resolveProjectName } from './resolve-project.js';
+import { resolveApiPort, resolveBus, resolveMachineMode, resolveProjectName } from './resolve-project.js';
 import { resolveService } from './resolve-service.js';
 import { ConfigSchema } from './schema.js';
 import type { ConfigOptions } from './schema.js';
@@ -51,6 +51,9 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ResolvedConfi
     files,
     machineMode: resolveMachineMode(options.machines),
     apiPort: resolveApiPort(options.api_port, lookup('MACHINEROOM_API_PORT')),
+    bus: resolveBus(options.bus, lookup('MACHINEROOM_DNS_PORT')),
+    kv: Object.fromEntries(Object.entries(options.kv ?? {}).map(([k, v]) => [k, String(v)])),
+    secrets: options.secrets ?? [],
     services,
     order: orderByDependencies(active, (name) => listDependencies(options.services[name]?.depends_on).map((edge) => edge.service)),
   };

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { invalidConfig } from './config-error.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import type { MachineMode } from './types.js';
+import type { MachineMode, ResolvedBus } from './types.js';
+import type { ConfigOptions } from './schema.js';
 
 /** `name:` if given, else the project directory's name lower-cased, other characters turned into "-". */
 export function resolveProjectName(name: string | undefined, projectDir: string): string {
@@ -21,9 +22,26 @@ export function resolveMachineMode(machines: 'auto' | MachineMode | undefined, p
 
 /** MACHINEROOM_API_PORT wins over api_port and may be 0 (any free port); the file may not say 0. */
 export function resolveApiPort(fromFile: number | undefined, fromEnv: string | undefined): number {
-  if (fromEnv === undefined || fromEnv.trim() === '') return fromFile ?? CONFIG_DEFAULTS.apiPort;
+  return resolvePortSetting(fromFile, fromEnv, CONFIG_DEFAULTS.apiPort, 'MACHINEROOM_API_PORT');
+}
+
+/** A port setting the environment may override (0 there: any free port). */
+export function resolvePortSetting(fromFile: number | undefined, fromEnv: string | undefined, fallback: number, envName: string): number {
+  if (fromEnv === undefined || fromEnv.trim() === '') return fromFile ?? fallback;
   const text = fromEnv.trim();
   const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw invalidConfig('MACHINEROOM_API_PORT', `expected a port 0-65535 (0 picks a free one), got ${JSON.stringify(fromEnv)}`, 'environment');
+  if (!(port >= 0 && port <= 65535)) throw invalidConfig(envName, `expected a port 0-65535 (0 picks a free one), got ${JSON.stringify(fromEnv)}`, 'environment');
   return port;
+}
+
+/** The bus settings with defaults; MACHINEROOM_DNS_PORT overrides dns_port. */
+export function resolveBus(bus: ConfigOptions['bus'], dnsPortEnv: string | undefined): ResolvedBus {
+  return {
+    datacenter: bus?.datacenter ?? CONFIG_DEFAULTS.datacenter,
+    node: bus?.node ?? CONFIG_DEFAULTS.nodeName,
+    domain: (bus?.domain ?? CONFIG_DEFAULTS.domain).replace(/\.$/, ''),
+    dnsPort: resolvePortSetting(bus?.dns_port, dnsPortEnv, CONFIG_DEFAULTS.dnsPort, 'MACHINEROOM_DNS_PORT'),
+    recursors: bus?.recursors ?? [],
+    enableScriptChecks: bus?.enable_script_checks ?? false,
+  };
 }

@@ -196,6 +196,28 @@ const configSchema = Type.Object(
       }),
     ),
     api_port: Type.Optional(portSchema('API port', `Preferred port of the control and service-bus HTTP API (Consul's is 8500). MACHINEROOM_API_PORT overrides it; 0 there means any free port.`)),
+    bus: Type.Optional(
+      Type.Object(
+        {
+          datacenter: Type.Optional(Type.String({ ...about('Datacenter', "The bus's datacenter name (Consul's -datacenter)."), pattern: '^[a-z0-9][a-z0-9_-]*$', default: D.datacenter })),
+          node: Type.Optional(Type.String({ ...about('Agent node name', "The agent's own node name (Consul's -node)."), pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', default: D.nodeName })),
+          domain: Type.Optional(Type.String({ ...about('DNS domain', "The DNS domain the bus answers for (Consul's -domain)."), pattern: '^[a-z0-9][a-z0-9.-]*$', default: D.domain })),
+          dns_port: Type.Optional(portSchema('DNS port', 'Preferred DNS port (UDP and TCP) on 127.0.0.1; MACHINEROOM_DNS_PORT overrides it (0: any free port).')),
+          recursors: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9.]+(:[0-9]+)?$|^\\[[0-9a-fA-F:]+\\](:[0-9]+)?$' }), { ...about('Recursors', 'DNS servers (ip or ip:port) that answer names outside the domain.') })),
+          enable_script_checks: Type.Optional(Type.Boolean({ ...about('Script checks', 'Allow checks with Args (commands) registered through the HTTP API, as Consul\'s enable_script_checks.'), default: false })),
+        },
+        { ...about('Service bus', 'Settings of the embedded Consul-compatible service bus.'), additionalProperties: false },
+      ),
+    ),
+    kv: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+        ...about('KV seeds', 'Keys written to the bus KV store when they do not exist yet; `up` says so when a stored value differs.'),
+        propertyNames: { pattern: '^[^/].*', errorMessage: 'a KV key does not start with "/"' },
+      }),
+    ),
+    secrets: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { ...about('Secret prefixes', 'KV key prefixes whose values are never printed in logs or events and are masked in CLI output unless --reveal.') }),
+    ),
     services: Type.Record(Type.String(), serviceSchema, {
       ...about('Services', 'The services of the project, by name.'),
       propertyNames: { pattern: SERVICE_NAME_PATTERN, errorMessage: 'a service name is lowercase letters, digits and "-", starts with a letter and has at most 63 characters' },

@@ -78,6 +78,17 @@ export interface ResolvedService {
   source?: SourcePos;
 }
 
+/** The embedded service bus's settings. */
+export interface ResolvedBus {
+  datacenter: string;
+  node: string;
+  domain: string;
+  /** Preferred DNS port (0: any free one). */
+  dnsPort: number;
+  recursors: string[];
+  enableScriptChecks: boolean;
+}
+
 /** The whole project, resolved. */
 export interface ResolvedConfig {
   /** Project name: `name:` or the project directory's name, lower-cased to [a-z0-9-]. */
@@ -89,6 +100,12 @@ export interface ResolvedConfig {
   machineMode: MachineMode;
   /** Preferred port of the daemon's control/bus HTTP listener (moves to a free one when another project holds it). */
   apiPort: number;
+  /** The embedded bus. */
+  bus: ResolvedBus;
+  /** KV seeds: written when the key does not exist yet. */
+  kv: Record<string, string>;
+  /** KV prefixes whose values are secret. */
+  secrets: string[];
   /** Active services (profiles applied), keyed by name. */
   services: Record<string, ResolvedService>;
   /** Service names in dependency order (dependencies first). */

@@ -44,6 +44,9 @@ test('a full config resolves every key, default, path and env file', async () =>
     files: [file],
     machineMode: 'port',
     apiPort: 8600,
+    bus: { datacenter: 'dc1', node: 'machineroom', domain: 'consul', dnsPort: 8600, recursors: [], enableScriptChecks: false },
+    kv: {},
+    secrets: [],
     services: {
       db: {
         name: 'db',
