@@ -124,6 +124,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       logs,
       events,
       recordProcesses: (recs) => writeInstanceRecords(paths, recs),
+      busEnv: { CONSUL_HTTP_ADDR: `127.0.0.1:${apiPort}` },
       ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
     });
     const info: DaemonInfo = {

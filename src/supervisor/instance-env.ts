@@ -20,9 +20,17 @@ export function portVarName(name: string): string {
 }
 
 /** Builds an instance's environment. */
-export function instanceEnv(spec: ResolvedService, machine: Machine, id: InstanceIdentity, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function instanceEnv(
+  spec: ResolvedService,
+  machine: Machine,
+  id: InstanceIdentity,
+  base: NodeJS.ProcessEnv = process.env,
+  bus: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !PRIVATE.test(k)) env[k] = v;
+  // How to reach the bus (CONSUL_HTTP_ADDR…), so any Consul client works as is; the service's own env may override it.
+  Object.assign(env, bus);
   Object.assign(env, spec.env);
   env.HOST = machine.address;
   const first = spec.ports[0];

@@ -15,6 +15,7 @@ import type { LogHub } from './log-hub.js';
 import type { EventLog } from './event-log.js';
 import { instanceEnv } from './instance-env.js';
 import { directArgv } from './direct-argv.js';
+import { registrationsOf } from './registration.js';
 import { specHashOf, versionOf } from './version.js';
 import { killTree, signalGroup, treePids, waitTreeEmpty } from './process-group.js';
 import type { ProcessTree } from './process-group.js';
@@ -51,6 +52,8 @@ interface Instance {
   backoffTimer?: NodeJS.Timeout;
   listenTimer?: NodeJS.Timeout;
   stopDone?: Promise<void>;
+  /** What it registered on the bus, to deregister. */
+  registered?: { serviceId: string; checkIds: string[] }[];
   exited?: Promise<void>;
   removing: boolean;
 }
@@ -88,6 +91,8 @@ export interface SupervisorDeps {
   /** The project's cgroup, relative to the daemon's own (root only); each instance gets one inside it. */
   cgroupDir?: string;
   baseEnv?: NodeJS.ProcessEnv;
+  /** Variables that tell instances where the bus is (CONSUL_HTTP_ADDR). */
+  busEnv?: Record<string, string>;
 }
 
 /** The supervisor's interface to the daemon and control API. */
@@ -290,7 +295,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     if (inst.state !== 'starting' || closed) return; // stopped while leasing
     const machine = inst.machine;
-    const env = instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase());
+    const env = instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv);
     inst.generation += 1;
     let argv = directArgv(inst.spec.command);
     let cgroup: string | undefined;
@@ -335,15 +340,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (!child.pid) return; // spawn error follows
     inst.state = 'running';
     const port = primaryPort(machine, inst.spec.ports);
-    deps.store.registerService({
-      ID: inst.name,
-      Service: inst.service,
-      Tags: inst.spec.tags,
-      Address: machine.address,
-      Port: port ?? 0,
-      Meta: { ...inst.spec.meta, 'machineroom-version': inst.version, 'machineroom-instance': String(inst.index), 'machineroom-project': deps.project },
-      Node: machine.name,
-    });
+    register(inst, machine, env);
     if (inst.spec.health) {
       const h = inst.spec.health;
       const checkPort = h.port ? machine.ports[h.port] : port;
@@ -354,6 +351,32 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     event({ type: 'started', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} started (pid ${child.pid}, version ${inst.version})` });
     watchListening(inst);
     queueReconcile();
+  }
+
+  /** Registers the instance's services (and registrator-convention checks) on its machine's node. */
+  function register(inst: Instance, machine: Machine, env: Record<string, string>): void {
+    const regs = registrationsOf(inst.spec, machine, { name: inst.name, index: inst.index, version: inst.version, project: deps.project });
+    inst.registered = [];
+    for (const reg of regs) {
+      deps.store.registerService(reg.service);
+      inst.registered.push({ serviceId: reg.service.ID, checkIds: reg.checks.map((c) => c.checkId) });
+      for (const c of reg.checks) {
+        const common = { checkId: c.checkId, serviceId: reg.service.ID, serviceName: reg.service.Service, node: machine.name, ...(c.initialStatus ? { initialStatus: c.initialStatus } : {}), ...(c.deregisterAfter ? { deregisterCriticalAfter: c.deregisterAfter } : {}) };
+        if (c.kind === 'ttl') deps.checker.addTtl({ ...common, ttl: c.ttl });
+        else deps.checker.add({ ...common, health: c.health, address: machine.address, port: c.port, env, cwd: inst.spec.cwd });
+      }
+    }
+  }
+
+  /** Deregisters everything the instance registered: first, before it is signalled, so routers stop sending it work. */
+  function deregister(inst: Instance): void {
+    deps.checker.remove(checkIdOf(inst));
+    for (const r of inst.registered ?? []) {
+      for (const c of r.checkIds) deps.checker.remove(c);
+      deps.store.deregisterService(r.serviceId);
+    }
+    deps.store.deregisterService(inst.name);
+    inst.registered = [];
   }
 
   /** Reports an app that ignores $HOST: bound to the wildcard address, or to another loopback address than its machine's. */
@@ -384,8 +407,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
   function onExit(inst: Instance, child: ChildProcess, exit: ExitInfo, spawnError?: string): void {
     delete inst.child;
     if (inst.listenTimer) clearTimeout(inst.listenTimer);
-    deps.checker.remove(checkIdOf(inst));
-    deps.store.deregisterService(inst.name);
+    deregister(inst);
     inst.lastExit = exit;
     const tree = inst.tree;
     const planned = inst.state === 'stopping';
@@ -443,8 +465,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       }
       const tree = inst.tree;
       inst.state = 'stopping';
-      deps.checker.remove(checkIdOf(inst));
-      deps.store.deregisterService(inst.name);
+      deregister(inst);
       const grace = inst.spec.stopGrace;
       event({ type: 'stopping', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} stopping (${reason}; ${inst.spec.stopSignal}, grace ${secondsText(grace)})` });
       const began = Date.now();
@@ -701,13 +722,13 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     envOf(name) {
       const inst = instanceByName(name);
       if (!inst.machine) throw new MachineroomError('ERR_INSTANCE_NOT_FOUND', `${name} has no machine yet (state ${inst.state}); wait until it runs`);
-      return instanceEnv(inst.spec, inst.machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase());
+      return instanceEnv(inst.spec, inst.machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv);
     },
     async runEnv(service) {
       const st = serviceState(service);
       const n = ++runCounter;
       const machine = await deps.pool.lease(`${service}-run-${n}`, st.spec.ports);
-      const env = instanceEnv(st.spec, machine, { project: deps.project, projectId: deps.projectId, service, index: 0, instanceId: `${deps.projectId}:${service}.run-${n}` }, instanceEnvBase());
+      const env = instanceEnv(st.spec, machine, { project: deps.project, projectId: deps.projectId, service, index: 0, instanceId: `${deps.projectId}:${service}.run-${n}` }, instanceEnvBase(), deps.busEnv);
       return { env, cwd: st.spec.cwd, command: st.spec.command, release: () => deps.pool.release(machine) };
     },
     async shutdown(onProgress) {
