@@ -5,3 +5,5 @@ export { createBusStore, worstStatus } from './store.js';
 export type { IndexClock } from './index-clock.js';
 export { createIndexClock } from './index-clock.js';
 export type { KvEntry, KvSetOptions, KvDeleteOptions, KvStore, Session, SessionInput, SessionStore, TxnKvOp, TxnResult, RegistrationStore } from './kv-types.js';
+export type { BusHttpClient, KvWireEntry, Indexed } from './http-client.js';
+export { createBusHttpClient } from './http-client.js';

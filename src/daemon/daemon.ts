@@ -136,6 +136,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       apiUrl: `http://127.0.0.1:${apiPort}`,
       startedAt,
       machineMode: opts.machineMode,
+      secrets: [],
     };
     const record: DaemonRecord = {
       pid: process.pid,
@@ -178,7 +179,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const room: MachineRoom = {
       info: async () => info,
-      apply: async (config: ResolvedConfig) => supervisor.apply(config),
+      apply: async (config: ResolvedConfig) => {
+        info.secrets = config.secrets ?? [];
+        return supervisor.apply(config);
+      },
       status: async () => ({ info, services: supervisor.services(), instances: supervisor.status() }),
       scale: async (changes) => {
         for (const [svc, n] of Object.entries(changes)) supervisor.scale(svc, n);

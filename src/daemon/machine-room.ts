@@ -13,6 +13,8 @@ export interface DaemonInfo {
   apiUrl: string;
   startedAt: string;
   machineMode: string;
+  /** KV prefixes whose values are masked (from the applied config). */
+  secrets: string[];
 }
 
 /** Everything `ps` shows. */

@@ -28,6 +28,8 @@ export interface DaemonRecord {
   projectDir: string;
   apiHost: string;
   apiPort: number;
+  /** DNS (UDP and TCP) on apiHost, when the daemon serves it. */
+  dnsPort?: number;
   startedAt: string;
   attached: boolean;
 }

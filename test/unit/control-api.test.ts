@@ -17,6 +17,7 @@ const INFO: DaemonInfo = {
   project: 'demo',
   projectId: 'demo-1',
   projectDir: '/tmp/demo',
+  secrets: [],
   apiUrl: `http://${HOST}`,
   startedAt: new Date(0).toISOString(),
   machineMode: 'port',
