@@ -3,9 +3,19 @@ import { writeFileSync } from 'node:fs';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
 import { startDaemon } from '../daemon/index.js';
 import { statePaths } from '../state/index.js';
-import type { MachineMode } from '../config/index.js';
+import type { MachineMode, ResolvedBus } from '../config/index.js';
 import type { Verb } from './args.js';
 import { str } from './args.js';
+
+function busSettings(json: string | undefined): ResolvedBus {
+  const defaults: ResolvedBus = { datacenter: 'dc1', node: 'machineroom', domain: 'consul', dnsPort: 8600, recursors: [], enableScriptChecks: false };
+  if (!json) return defaults;
+  try {
+    return { ...defaults, ...(JSON.parse(json) as Partial<ResolvedBus>) };
+  } catch {
+    throw new MachineroomError('ERR_USAGE', `__daemon --bus: expected JSON, got ${json}`);
+  }
+}
 
 /** `__daemon` */
 export const daemonVerb: Verb = {
@@ -18,6 +28,7 @@ export const daemonVerb: Verb = {
     name: { type: 'string', description: 'project name' },
     mode: { type: 'string', description: 'machine mode' },
     'api-port': { type: 'string', description: 'preferred API port' },
+    bus: { type: 'string', description: 'the bus settings, as JSON' },
   },
   async run(args) {
     const dir = str(args, 'dir');
@@ -26,7 +37,7 @@ export const daemonVerb: Verb = {
     const paths = statePaths(dir);
     let daemon;
     try {
-      daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), attached: false });
+      daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), bus: busSettings(str(args, 'bus')), attached: false });
     } catch (err) {
       const e = err instanceof MachineroomError ? err : new MachineroomError('ERR_INTERNAL', (err as Error).message);
       writeFileSync(`${paths.dir}/daemon-error.json`, JSON.stringify({ code: e.code, message: e.message }));

@@ -13,10 +13,11 @@ import { execVerb, runVerb } from './exec-run.js';
 import { configVerb } from './config-verb.js';
 import { daemonVerb } from './daemon-verb.js';
 import { kvVerb } from './kv.js';
+import { agentVerb } from './agent.js';
 import { servicesVerb, resolveVerb } from './services.js';
 import { paint, useColor } from './output.js';
 
-const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, daemonVerb];
+const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, agentVerb, daemonVerb];
 
 function mainHelp(): string {
   const visible = VERBS.filter((v) => !v.hidden);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK, isErrorCode } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { startDaemon, connectToDaemon } from '../daemon/index.js';
-import type { Daemon, MachineRoom } from '../daemon/index.js';
+import type { ApplyResult, Daemon, MachineRoom } from '../daemon/index.js';
 import { ensureStateDir, readJsonFile, readLiveDaemon, statePaths } from '../state/index.js';
 import type { StatePaths } from '../state/index.js';
 import { setLogSink } from '../log/index.js';
@@ -43,6 +43,12 @@ function apiPortOf(config: ResolvedConfig): number {
     return n;
   }
   return config.apiPort;
+}
+
+/** Says which KV seeds were written and which stored values differ from their seed (values are not printed: they may be secret). */
+function reportSeeds(result: ApplyResult): void {
+  if (result.kv?.seeded.length) say(`kv: seeded ${result.kv.seeded.join(', ')}`);
+  for (const key of result.kv?.differs ?? []) say(`kv: ${key} differs from its seed in machineroom.yml; kept the stored value (machineroom kv put ${key} … to change it)`);
 }
 
 /** Follows logs to the terminal until aborted. */
@@ -86,7 +92,7 @@ async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths): P
   rmSync(errorFile, { force: true });
   const bin = fileURLToPath(new URL('../../../bin/machineroom.js', import.meta.url));
   const fd = openSync(paths.daemonLog, 'a');
-  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config))], {
+  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config)), '--bus', JSON.stringify(config.bus)], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: process.env,
@@ -116,9 +122,10 @@ async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths): P
 async function upAttached(config: ResolvedConfig): Promise<number> {
   const color = useColor();
   const began = Date.now();
-  const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), attached: true });
+  const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), bus: config.bus, attached: true });
   setLogSink((line) => process.stderr.write(paint(line, 'gray', color) + '\n'));
-  say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl}`);
+  const dnsPort = readLiveDaemon(daemon.paths)?.dnsPort;
+  say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl} · DNS 127.0.0.1:${dnsPort}`);
   // `stopping` ends the progress view at the first signal; `following` ends the log stream once the daemon has stopped,
   // so the stop progress (stopping …, stopped …) still shows.
   const stopping = new AbortController();
@@ -140,7 +147,7 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   try {
-    await daemon.room.apply(config);
+    reportSeeds(await daemon.room.apply(config));
     const outcome = await watchStartup(daemon.room, { timeoutMs: 120_000, out: process.stdout, color, failFast: false, signal: stopping.signal });
     if (!stopping.signal.aborted) {
       say('\n' + renderSummary(outcome.status, color));
@@ -175,8 +182,8 @@ async function upDetached(config: ResolvedConfig, args: VerbArgs, paths: StatePa
   }
   const found = await connectToDaemon(paths);
   if (!found) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', 'the daemon stopped right after starting; see .machineroom/daemon.log');
-  await found.room.apply(config);
-  say(`machineroom daemon started for ${config.name} (pid ${found.record.pid}, API http://${found.record.apiHost}:${found.record.apiPort})`);
+  reportSeeds(await found.room.apply(config));
+  say(`machineroom daemon started for ${config.name} (pid ${found.record.pid}, API http://${found.record.apiHost}:${found.record.apiPort}, DNS ${found.record.apiHost}:${found.record.dnsPort})`);
   if (flag(args, 'wait')) return waitOrReport(found.room, args, true);
   say('follow it with: machineroom ps · machineroom logs -f · machineroom down');
   return EXIT_OK;
@@ -190,6 +197,7 @@ async function upReconcile(config: ResolvedConfig, args: VerbArgs, room: Machine
     result.removed.length ? `removing ${result.removed.join(', ')}` : '',
   ].filter(Boolean);
   say(`machineroom: ${config.name} is already up; ${parts.length ? parts.join('; ') : 'nothing changed'}`);
+  reportSeeds(result);
   if (flag(args, 'wait')) return waitOrReport(room, args, true);
   if (flag(args, 'detach')) return EXIT_OK;
   const abort = new AbortController();

@@ -3,12 +3,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostname } from 'node:os';
 import { MachineroomError } from '../errors/index.js';
-import type { MachineMode, ResolvedConfig } from '../config/index.js';
-import { createBusStore } from '../bus/index.js';
-import { createHealthChecker } from '../health/index.js';
+import type { MachineMode, ResolvedBus, ResolvedConfig } from '../config/index.js';
 import { createMachinePool } from '../machines/index.js';
 import { createCgroup, findCgroup2Mount, processStartTime, removeCgroup } from '../proc/index.js';
 import {
@@ -23,11 +21,13 @@ import {
   writeInstanceRecords,
 } from '../state/index.js';
 import type { DaemonRecord, HeldLock, StatePaths } from '../state/index.js';
+import type { KvStore } from '../bus/index.js';
 import { createEventLog, createLogHub, createSupervisor, matchesTargets } from '../supervisor/index.js';
 import type { LogLine, MachineroomEvent, Supervisor } from '../supervisor/index.js';
 import { createLogger } from '../log/index.js';
 import { createAsyncQueue } from './async-queue.js';
-import { createControlApi } from './control-api.js';
+import { checkOrigin, createControlApi } from './control-api.js';
+import { startBus } from './start-bus.js';
 import { serveHandler } from './http-adapter.js';
 import { bindApiPort, createApiServer } from './listen.js';
 import type { DaemonInfo, MachineRoom, RunLease } from './machine-room.js';
@@ -43,6 +43,8 @@ export interface DaemonOptions {
   machineMode: MachineMode;
   /** Preferred API port (0: any free port). */
   apiPort: number;
+  /** The bus's settings (datacenter, node, DNS…); changing them needs a restart of the daemon. */
+  bus: ResolvedBus;
   attached: boolean;
   registryDir?: string;
   /** Spawn the watchdog (tests of the watchdog itself may turn it off; the CLI never does). */
@@ -99,8 +101,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Events appear in the log stream too, as lines from "machineroom".
     events.subscribe((e) => logs.write({ ts: e.ts, source: 'machineroom', service: 'machineroom', stream: 'event', text: e.message }));
     if (swept.found > 0) events.emit({ type: 'daemon', level: 'warn', message: `stopped ${swept.found} processes left behind by an earlier daemon of this project` });
-    const store = createBusStore({ nodeName: hostname() || 'machineroom', nodeAddress: '127.0.0.1' });
-    const checker = createHealthChecker(store);
     const pool = createMachinePool({ projectId, mode: opts.machineMode, ...(opts.registryDir ? { registryDir: opts.registryDir } : {}) });
     const startTime = processStartTime(process.pid) ?? 0;
     const startedAt = new Date().toISOString();
@@ -114,6 +114,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     cleanup.push(() => withRegistry((d) => void delete d.projects[projectId], opts.registryDir));
     cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
     server.on('connection', (s) => s.unref());
+    const bus = await startBus({
+      settings: opts.bus,
+      dataDir: join(paths.data, 'bus'),
+      projectId,
+      entry: { pid: process.pid, startTime, dir: opts.projectDir, name: opts.project },
+      ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
+    });
+    cleanup.push(() => bus.close());
+    const { store, checker } = bus;
     const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
     const supervisor = createSupervisor({
       project: opts.project,
@@ -147,6 +156,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       projectDir: opts.projectDir,
       apiHost: '127.0.0.1',
       apiPort,
+      dnsPort: bus.dns.port,
       startedAt,
       attached: opts.attached,
     };
@@ -181,7 +191,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       info: async () => info,
       apply: async (config: ResolvedConfig) => {
         info.secrets = config.secrets ?? [];
-        return supervisor.apply(config);
+        // Seeds first, so instances that read their configuration from KV at start find it.
+        const kv = await seedKv(bus.data.kv, config.kv ?? {});
+        if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
+        return { ...supervisor.apply(config), kv };
       },
       status: async () => ({ info, services: supervisor.services(), instances: supervisor.status() }),
       scale: async (changes) => {
@@ -208,7 +221,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         void shutdown();
       },
     };
-    serveHandler(server, createControlApi({ room, token, version: VERSION }));
+    const control = createControlApi({ room, token, version: VERSION });
+    // One listener: the control API under /v1/machineroom/, the Consul-compatible API for the rest; both loopback-only.
+    serveHandler(server, async (req, info) => {
+      if (new URL(req.url).pathname.startsWith('/v1/machineroom/')) return control(req, info);
+      const bad = checkOrigin(req);
+      if (bad) return new Response(bad.message + '\n', { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      return bus.consul(req, info);
+    });
     events.emit({ type: 'daemon', level: 'info', message: `daemon ${VERSION} up for project ${opts.project} (pid ${process.pid}, API ${info.apiUrl}, ${opts.machineMode} machines)` });
     return {
       room,
@@ -237,6 +257,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
     throw err;
   }
+}
+
+/** Writes each seed whose key does not exist yet (create-only CAS, so a concurrent writer wins); reports the others that differ. */
+async function seedKv(kv: KvStore, seeds: Record<string, string>): Promise<{ seeded: string[]; differs: string[] }> {
+  const seeded: string[] = [];
+  const differs: string[] = [];
+  for (const [key, value] of Object.entries(seeds)) {
+    const existing = kv.get(key);
+    if (!existing) {
+      if (await kv.set(key, Buffer.from(value), { cas: 0 })) seeded.push(key);
+    } else if (!existing.Value.equals(Buffer.from(value))) {
+      differs.push(key);
+    }
+  }
+  return { seeded, differs };
 }
 
 async function* streamLogs(hub: ReturnType<typeof createLogHub>, filter: { targets?: string[]; tail?: number; since?: number; follow?: boolean }, signal?: AbortSignal): AsyncGenerator<LogLine> {

@@ -8,3 +8,7 @@ export type { Handler } from './http-adapter.js';
 export { sweepLeftovers } from './sweep.js';
 export type { SweepResult } from './sweep.js';
 export { VERSION } from './version.js';
+export type { Bus } from './start-bus.js';
+export { startBus } from './start-bus.js';
+export { bindApiPort, bindPort, createApiServer } from './listen.js';
+export { serveHandler } from './http-adapter.js';

@@ -29,6 +29,8 @@ export interface ApplyResult {
   added: string[];
   changed: string[];
   removed: string[];
+  /** KV seeds: keys written because they did not exist, and keys whose stored value differs from the seed (kept). */
+  kv?: { seeded: string[]; differs: string[] };
 }
 
 /** A one-off process's environment, leased machine included. */
