@@ -71,7 +71,7 @@ test('a failing health check shows the instance unhealthy, and up --wait exits 1
   const port = await freePort();
   const dir = makeProject({
     'server.js': SERVER_JS,
-    'machineroom.yml': `services:\n  api:\n    command: node server.js\n    port: ${port}\n    env: { FAIL_HEALTH: "1" }\n    health: { http: /health, interval: 200ms, failure_threshold: 2 }\n`,
+    'machineroom.yml': `services:\n  api:\n    command: node server.js\n    port: ${port}\n    env: { FAIL_HEALTH: "1" }\n    health: { http: /health, interval: 200ms, failure_threshold: 2, start_period: 3s }\n`,
   });
   dirs.push(dir);
   const up = await runCli(['up', '-d', '--wait', '--wait-timeout', '60s'], { cwd: dir });

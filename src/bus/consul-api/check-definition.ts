@@ -139,7 +139,11 @@ function validateType(raw: RawCheck, scriptChecks: boolean): CheckDef['kind'] {
     if (url.protocol !== 'http:') throw invalid(`${url.protocol.replace(':', '').toUpperCase()} checks are not supported by machineroom yet; use an http:// URL (got ${JSON.stringify(raw.HTTP)})`);
     return 'http';
   }
-  if (raw.TCP) return 'tcp';
+  if (raw.TCP) {
+    const m = /^(.*):([0-9]{1,5})$/.exec(raw.TCP);
+    if (!m || Number(m[2]) > 65535) throw invalid(`TCP must be "host:port", like "127.0.0.1:5432", got ${JSON.stringify(raw.TCP)}`);
+    return 'tcp';
+  }
   if (isScript) return 'script';
   return 'ttl';
 }
