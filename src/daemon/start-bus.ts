@@ -11,7 +11,9 @@ import type { ResolvedBus } from '../config/index.js';
 import type { Handler } from './http-adapter.js';
 import { bindPort } from './listen.js';
 import type { RegisteredProject } from '../state/index.js';
-import { VERSION } from './version.js';
+
+/** The Consul version agent/self reports (clients parse it as a Consul version); machineroom's own is in the control API. */
+export const CONSUL_COMPAT_VERSION = '1.18.0';
 
 /** A running bus. */
 export interface Bus {
@@ -44,7 +46,7 @@ export async function startBus(opts: {
     sessions: data.sessions,
     registrations: data.registrations,
     checker,
-    agent: { nodeName: opts.settings.node, datacenter: opts.settings.datacenter, address: opts.address ?? '127.0.0.1', version: VERSION },
+    agent: { nodeName: opts.settings.node, datacenter: opts.settings.datacenter, address: opts.address ?? '127.0.0.1', version: CONSUL_COMPAT_VERSION },
     enableScriptChecks: opts.settings.enableScriptChecks,
   });
   let dns: DnsServer | undefined;

@@ -323,3 +323,29 @@ test('registrations made through the API survive a restart of the daemon', async
     await again.close({ removeDir: true });
   }
 });
+
+test('with enable_script_checks, Args checks run the command and follow its exit status', async () => {
+  const scripted = await startApi({ scriptChecks: true });
+  try {
+    const marker = `${scripted.dir}/healthy`;
+    const script = `process.exit(require('node:fs').existsSync(${JSON.stringify(marker)}) ? 0 : 2)`;
+    const res = await fetch(`${scripted.base}/v1/agent/service/register`, {
+      method: 'PUT',
+      body: JSON.stringify({ Name: 'scripted', Port: 1, Check: { Args: [process.execPath, '-e', script], Interval: '100ms' } }),
+    });
+    assert.equal(res.status, 200);
+    const statusOf = async () => {
+      const [entry] = (await scripted.consul.health.service('scripted')) as Entry[];
+      return entry?.Checks.find((c) => c.CheckID === 'service:scripted')?.Status;
+    };
+    await waitFor('the script to fail', async () => (await statusOf()) === 'critical');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(marker, 'ok');
+    await waitFor('the script to pass', async () => (await statusOf()) === 'passing');
+    const checks = (await scripted.consul.agent.check.list()) as Record<string, { Type: string; Definition: { ScriptArgs?: string[] } }>;
+    assert.equal(checks['service:scripted']!.Type, 'script');
+    assert.equal(checks['service:scripted']!.Definition.ScriptArgs![0], process.execPath);
+  } finally {
+    await scripted.close();
+  }
+});

@@ -11,6 +11,7 @@ import { NODE_MAINT_CHECK, SERVICE_MAINT_PREFIX } from './agent-registry.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { compareStrings, renderAgentService, renderCheck } from './render-catalog.js';
 import { compileFilter } from './filter-evaluate.js';
+import type { FieldSchema } from './filter-evaluate.js';
 import { AGENT_SERVICE_SCHEMA, HEALTH_CHECK_SCHEMA } from './filter-schema.js';
 import { emptyResponse, jsonResponse, textResponse } from './responses.js';
 import { readJson } from './request-body.js';
@@ -29,7 +30,7 @@ function enableParam(call: ApiCall): boolean {
 }
 
 /** Filters a map's values, keeping its keys (agent/services, agent/checks). */
-function filterMap<T>(entries: [string, T][], filter: string | undefined, schema: Parameters<typeof compileFilter>[1]): Record<string, T> {
+function filterMap<T>(entries: [string, T][], filter: string | undefined, schema: FieldSchema): Record<string, T> {
   const keep = filter ? compileFilter(filter, schema) : () => true;
   const out: Record<string, T> = {};
   for (const [k, v] of entries.sort(([a], [b]) => compareStrings(a, b))) if (keep(v)) out[k] = v;

@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import type { BusStore } from '../index.js';
 import type { AgentIdentity } from './api-context.js';
 
-/** The Raft/Serf ports a Consul server advertises. */
+/** The Raft port a Consul server advertises (status/leader, the "consul" service). */
 export const SERVER_PORT = 8300;
+/** The Serf LAN port (agent/members). */
 export const SERF_LAN_PORT = 8301;
+/** The Serf WAN port (agent/members?wan). */
 export const SERF_WAN_PORT = 8302;
 
 /** Consul's minimum session TTL, reported in agent/self (patroni reads it). */

@@ -14,8 +14,9 @@ const log = createLogger('consul-api');
 /** Consul's default maintenance reasons. */
 const SERVICE_MAINT_REASON = 'Maintenance mode is enabled for this service, but no reason was provided. This is a default message.';
 const NODE_MAINT_REASON = 'Maintenance mode is enabled for this node, but no reason was provided. This is a default message.';
-/** The node maintenance check's ID, and the prefix of a service's. */
+/** The node maintenance check's ID. */
 export const NODE_MAINT_CHECK = '_node_maintenance';
+/** The prefix of a service maintenance check's ID (followed by the service ID). */
 export const SERVICE_MAINT_PREFIX = '_service_maintenance:';
 /** Consul's cap on check output (OutputMaxSize default). */
 const MAX_OUTPUT = 4096;

@@ -159,7 +159,9 @@ export function createCatalogRegistry(ctx: ApiContext): CatalogRegistry {
         const rec: CatalogRecord = previous ? structuredClone(previous) : { type: 'catalog-node', node: null, services: {}, checks: {} };
         // The agent's node and the supervisor's machines keep their own records; only catalog-made nodes are updated.
         const ownsNode = nodeName !== ctx.agent.nodeName && (!existing || (previous !== undefined && previous.node !== null));
-        if (ownsNode && !skipNodeUpdate) {
+        // SkipNodeUpdate keeps an existing node as it is; a node that does not exist yet is created all the same.
+        const updateNode = ownsNode && (!skipNodeUpdate || !existing);
+        if (updateNode) {
           rec.node = { Node: nodeName, Address: address, ID: id || existing?.ID || '', Meta: meta, ...(tagged ? { TaggedAddresses: tagged } : {}) };
         }
 
@@ -205,7 +207,7 @@ export function createCatalogRegistry(ctx: ApiContext): CatalogRegistry {
         }
 
         await save(nodeName, rec);
-        applyRecord({ ...rec, node: ownsNode && !skipNodeUpdate ? rec.node : null, services: {}, checks: {} }, nodeName);
+        applyRecord({ ...rec, node: updateNode ? rec.node : null, services: {}, checks: {} }, nodeName);
         if (changed.service) applyService(nodeName, changed.service);
         for (const c of changed.checks) applyCheck(nodeName, c);
       }),

@@ -2,8 +2,9 @@
 import { badRequest, rpcError } from './consul-error.js';
 import { parseDurationMs } from './go-duration.js';
 
-/** Consul's default and maximum blocking wait (DefaultQueryTime, MaxQueryTime). */
+/** Consul's default blocking wait (DefaultQueryTime). */
 export const DEFAULT_WAIT_MS = 5 * 60_000;
+/** Consul's longest blocking wait (MaxQueryTime); longer ?wait values are cut to it. */
 export const MAX_WAIT_MS = 10 * 60_000;
 
 /** Parameters Consul recognises whose meaning machineroom does not implement; they would change results, so 400. */
@@ -32,11 +33,6 @@ export interface QueryOptions {
   readonly nodeMeta: [string, string][];
   /** The ACL token, accepted and ignored (no ACLs). */
   readonly token: string | undefined;
-}
-
-/** Whether a parameter is present at all: Consul's flags (recurse, keys, raw, stale...) are presence-based. */
-export function hasParam(params: URLSearchParams, name: string): boolean {
-  return params.has(name);
 }
 
 /** Go's strconv.ParseBool. */

@@ -93,7 +93,7 @@ export function renderCatalogService(ctx: ApiContext, svc: CatalogService) {
   };
 }
 
-/** Consul's AgentService (agent/services, agent/service/:id). */
+/** Consul's AgentService (agent/services, agent/service/:id); like the agent's local state, it has no Raft indexes. */
 export function renderAgentService(ctx: ApiContext, svc: CatalogService) {
   const extras = extrasOf(ctx, svc.ID);
   return {
@@ -107,8 +107,6 @@ export function renderAgentService(ctx: ApiContext, svc: CatalogService) {
     ...(Object.keys(extras.TaggedAddresses).length ? { TaggedAddresses: extras.TaggedAddresses } : {}),
     Weights: { ...svc.Weights },
     EnableTagOverride: extras.EnableTagOverride,
-    CreateIndex: svc.CreateIndex,
-    ModifyIndex: svc.ModifyIndex,
     Datacenter: ctx.agent.datacenter,
   };
 }
