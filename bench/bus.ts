@@ -3,7 +3,7 @@
 // registration delay (TTL check pass → blocking health query answers), and DNS queries per second against dnsmasq.
 // It prints figures and ratios (machineroom / peer) and asserts nothing. Every process it starts is stopped by pid.
 import { Agent } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, realpathSync } from 'node:fs';
 import { loadavg, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -40,6 +40,25 @@ function openFilesLimit(): number {
   const r = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
   const n = Number(r.stdout.trim());
   return Number.isFinite(n) ? n : 1024;
+}
+
+/** Share of both cores busy over ms, from /proc/stat (other sessions' work, when nothing of ours runs yet). */
+async function busyShare(ms: number): Promise<number> {
+  const read = (): number[] => {
+    try {
+      return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (a.length < 5 || b.length < 5) return NaN;
+  const d = b.map((v, i) => v - a[i]!);
+  const total = d.reduce((x, y) => x + y, 0);
+  const idle = d[3]! + d[4]!; // idle + iowait
+  return total > 0 ? (total - idle) / total : NaN;
 }
 
 function version(cmd: string, args: string[], re: RegExp): string {
@@ -182,6 +201,7 @@ async function main(): Promise<void> {
   process.once('exit', killAllSync);
 
   const load0 = loadavg();
+  const busy0 = await busyShare(2000);
   const rows: Row[] = [];
   const notes: string[] = [];
   let mr: MachineroomAgent | undefined;
@@ -297,7 +317,8 @@ async function main(): Promise<void> {
   const dnsperfVersion = hasCommand('dnsperf') ? version('dnsperf', ['-h'], /DNS Performance Testing Tool\s+Version (\S+)/) : 'missing';
   const context = [
     `node ${process.version} · ${cpus().length} CPUs · etcd ${etcdVersion} · dnsmasq ${dnsmasqVersion} · dnsperf ${dnsperfVersion} · ulimit -n ${fileLimit}`,
-    `load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')} (other work on the same cores skews every figure)`,
+    `CPU busy with other work just before the start: ${fmt(busy0 * 100, 0)}% of ${cpus().length} cores; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, ` +
+      `at end ${load1.map((x) => x.toFixed(2)).join(' ')} (other work on the same cores skews every figure)`,
     'ratio = machineroom / peer: higher is better for rps and qps, lower is better for ms. Wake-up is pooled over the rounds; ' +
       'a negative time "from the write acknowledgement" means the watcher was answered before the writer got its acknowledgement.',
     ...notes.map((n) => `answer check: ${n}`),

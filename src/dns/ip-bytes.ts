@@ -1,4 +1,5 @@
 // IP addresses as the bytes DNS carries: parsing catalog addresses, the `<hex>.addr.` form and reverse (PTR) names.
+import { formatIPv4, formatIPv6 } from '../proc/index.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** The 4 or 16 bytes of an IP address string, or undefined when it is not one (a hostname, or empty). */
@@ -50,29 +51,9 @@ function parseV6(address: string): Uint8Array | undefined {
   return out;
 }
 
-/** The textual form of 4 or 16 address bytes (IPv6 compressed as RFC 5952 says). */
+/** The textual form of 4 or 16 address bytes (IPv6 compressed as RFC 5952 says, as /proc's readers print it). */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return bytes.length === 4 ? formatIPv4(bytes) : formatIPv6(bytes);
 }
 
 /** The `<hex>` label Consul uses for an address in `<hex>.addr.<dc>.<domain>` (127.77.0.2 → 7f4d0002). */

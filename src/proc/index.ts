@@ -8,7 +8,7 @@ export { readCmdline } from './cmdline.js';
 export type { EnvMatch } from './environ.js';
 export { readEnviron, findProcessesByEnv } from './environ.js';
 export { descendantsOf, processesInGroup, processesInSession } from './process-tree.js';
-export { canonicalizeAddress, formatIPv6, isWildcardAddress } from './ip-address.js';
+export { canonicalizeAddress, formatIPv4, formatIPv6, isWildcardAddress } from './ip-address.js';
 export type { ListeningSocket, SocketFamily } from './tcp-table.js';
 export { decodeProcNetAddress, parseListeningSockets, listListeningSockets } from './tcp-table.js';
 export type { PortHolder, ProcessListener } from './socket-owners.js';

@@ -106,7 +106,7 @@ test('addresses: parse and format v4/v6, the addr hex form and reverse names', (
   assert.equal(hexOfIp(parseIp('127.77.0.2')!), '7f4d0002');
   assert.equal(formatIp(ipOfHex('7f4d0002')!), '127.77.0.2');
   assert.equal(formatIp(parseIp('2001:db8::1')!), '2001:db8::1');
-  assert.equal(formatIp(parseIp('::ffff:127.0.0.1')!), '::ffff:7f00:1');
+  assert.equal(formatIp(parseIp('::ffff:127.0.0.1')!), '::ffff:127.0.0.1' /* RFC 5952 §5: IPv4-mapped addresses in mixed notation */);
   assert.equal(hexOfIp(parseIp('::1')!), '0'.repeat(31) + '1');
   assert.equal(parseIp('web.example'), undefined);
   assert.equal(parseIp(''), undefined);
