@@ -2,7 +2,7 @@
 import type { BusStore, CheckStatus } from '../bus/index.js';
 import type { ResolvedHealth } from '../config/index.js';
 import { probeCmd, probeHttp, probeTcp } from './probes.js';
-import type { ProbeResult } from './probes.js';
+import type { HttpProbeOptions, ProbeResult } from './probes.js';
 
 /** One check to run against one instance. */
 export interface CheckSpec {
@@ -15,6 +15,10 @@ export interface CheckSpec {
   port: number | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** A full URL for http checks (http:// or https://), instead of http://address:port + health.path. */
+  url?: string;
+  /** Method, headers, body and TLS verification of an http check (Consul's HTTP check fields). */
+  http?: HttpProbeOptions;
   /** Check name (default "Service '<name>' check"). */
   name?: string;
   /** Status until the first result (Consul: critical unless given). */
@@ -76,7 +80,7 @@ function runProbe(spec: CheckSpec): Promise<ProbeResult> {
   const h = spec.health;
   switch (h.kind) {
     case 'http':
-      return probeHttp(`http://${spec.address}:${spec.port}${h.path ?? '/'}`, h.timeout);
+      return probeHttp(spec.url ?? `http://${spec.address}:${spec.port}${h.path ?? '/'}`, h.timeout, spec.http);
     case 'tcp':
       return probeTcp(spec.address, spec.port ?? 0, h.timeout);
     case 'cmd':

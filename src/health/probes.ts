@@ -1,5 +1,6 @@
 // The check runners: one probe per kind, each resolving to a Consul-style status and output, never throwing.
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import type { CheckStatus } from '../bus/index.js';
@@ -16,8 +17,20 @@ function clip(s: string): string {
   return s.length > MAX_OUTPUT ? s.slice(0, MAX_OUTPUT) + '…' : s;
 }
 
-/** HTTP GET: 2xx passing, 429 warning, anything else critical (Consul's rule). */
-export function probeHttp(url: string, timeoutMs: number): Promise<ProbeResult> {
+/** Consul's HTTP check options: method, headers, body, and TLS verification for https URLs. */
+export interface HttpProbeOptions {
+  method?: string;
+  headers?: Record<string, string[]>;
+  body?: string;
+  tlsSkipVerify?: boolean;
+}
+
+/** HTTP(S) request (GET by default): 2xx passing, 429 warning, anything else critical (Consul's rule). */
+export function probeHttp(url: string, timeoutMs: number, opts: HttpProbeOptions = {}): Promise<ProbeResult> {
+  const method = (opts.method ?? 'GET').toUpperCase();
+  const headers: Record<string, string | string[]> = { 'User-Agent': 'Consul Health Check', Accept: 'text/plain, text/*, */*' };
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k] = v;
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: ProbeResult) => {
@@ -25,7 +38,7 @@ export function probeHttp(url: string, timeoutMs: number): Promise<ProbeResult> 
       settled = true;
       resolve(r);
     };
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { 'User-Agent': 'machineroom health check', Accept: 'text/plain, */*' } }, (res) => {
+    const req = request(url, { method, agent: false, timeout: timeoutMs, headers, ...(opts.tlsSkipVerify ? { rejectUnauthorized: false } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -36,15 +49,15 @@ export function probeHttp(url: string, timeoutMs: number): Promise<ProbeResult> 
         const code = res.statusCode ?? 0;
         const status: CheckStatus = code >= 200 && code < 300 ? 'passing' : code === 429 ? 'warning' : 'critical';
         const body = Buffer.concat(chunks).toString('utf8').trim();
-        finish({ status, output: clip(`HTTP GET ${url}: ${code} ${res.statusMessage ?? ''}${body ? ` Output: ${body}` : ''}`.trim()) });
+        finish({ status, output: clip(`HTTP ${method} ${url}: ${code} ${res.statusMessage ?? ''}${body ? ` Output: ${body}` : ''}`.trim()) });
       });
       res.on('error', (err) => finish({ status: 'critical', output: `HTTP GET ${url}: ${err.message}` }));
     });
     req.on('timeout', () => {
       req.destroy(new Error(`timed out after ${timeoutMs}ms`));
     });
-    req.on('error', (err) => finish({ status: 'critical', output: `HTTP GET ${url}: ${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.replace(/\s+/g, ' ') }));
-    req.end();
+    req.on('error', (err) => finish({ status: 'critical', output: `HTTP ${method} ${url}: ${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.replace(/\s+/g, ' ') }));
+    req.end(opts.body);
   });
 }
 

@@ -94,7 +94,20 @@ export function createAgentRegistry(ctx: ApiContext): AgentRegistry {
     };
     if (def.kind === 'http') {
       const url = new URL(def.HTTP!);
-      return { ...base, health: { ...health, kind: 'http', path: `${url.pathname}${url.search}` }, address: url.hostname, port: url.port ? Number(url.port) : 80 };
+      const http = {
+        ...(def.Method ? { method: def.Method } : {}),
+        ...(def.Header ? { headers: def.Header } : {}),
+        ...(def.Body ? { body: def.Body } : {}),
+        ...(def.TLSSkipVerify ? { tlsSkipVerify: true } : {}),
+      };
+      return {
+        ...base,
+        health: { ...health, kind: 'http', path: `${url.pathname}${url.search}` },
+        address: url.hostname,
+        port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+        url: def.HTTP!,
+        http,
+      };
     }
     if (def.kind === 'tcp') {
       const i = def.TCP!.lastIndexOf(':');

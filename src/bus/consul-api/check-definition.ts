@@ -136,7 +136,7 @@ function validateType(raw: RawCheck, scriptChecks: boolean): CheckDef['kind'] {
     } catch {
       throw invalid(`HTTP must be a URL like "http://127.0.0.1:8080/health", got ${JSON.stringify(raw.HTTP)}`);
     }
-    if (url.protocol !== 'http:') throw invalid(`${url.protocol.replace(':', '').toUpperCase()} checks are not supported by machineroom yet; use an http:// URL (got ${JSON.stringify(raw.HTTP)})`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`HTTP must be an http:// or https:// URL, got ${JSON.stringify(raw.HTTP)}`);
     return 'http';
   }
   if (raw.TCP) {
