@@ -182,7 +182,9 @@ export async function openBusData(opts: BusDataOptions): Promise<BusData> {
       lsn = logged.lsn;
       applyChange(state, logged);
       return wal.append(payload).then(() => {
-        if (change.index > 0) clock.notify();
+        // Wake blocking queries on the next turn, so the writer's own acknowledgement goes out first rather than
+        // behind a thousand woken watchers.
+        if (change.index > 0) setImmediate(() => clock.notify());
         maybeCompact();
       });
     },

@@ -3,7 +3,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { MachineroomError, httpStatusOf } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { MachineRoom } from './machine-room.js';
-import type { Handler } from './http-adapter.js';
+import { bufferedResponse } from '../http/index.js';
+import type { Handler } from '../http/index.js';
 
 /** The header carrying the control token. */
 export const TOKEN_HEADER = 'x-machineroom-token';
@@ -27,7 +28,7 @@ function hostnameOf(hostHeader: string): string {
 }
 
 function json(status: number, body: unknown, version: string): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', [VERSION_HEADER]: version } });
+  return bufferedResponse(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', [VERSION_HEADER]: version } });
 }
 
 function errorResponse(err: unknown, version: string): Response {

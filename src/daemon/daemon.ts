@@ -28,7 +28,7 @@ import { createLogger } from '../log/index.js';
 import { createAsyncQueue } from './async-queue.js';
 import { checkOrigin, createControlApi } from './control-api.js';
 import { startBus } from './start-bus.js';
-import { serveHandler } from './http-adapter.js';
+import { serveHandler } from '../http/index.js';
 import { bindApiPort, createApiServer } from './listen.js';
 import type { DaemonInfo, MachineRoom, RunLease } from './machine-room.js';
 import { sweepLeftovers } from './sweep.js';

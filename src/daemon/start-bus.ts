@@ -8,7 +8,7 @@ import type { HealthChecker } from '../health/index.js';
 import { createDnsServer } from '../dns/index.js';
 import type { DnsServer } from '../dns/index.js';
 import type { ResolvedBus } from '../config/index.js';
-import type { Handler } from './http-adapter.js';
+import type { Handler } from '../http/index.js';
 import { bindPort } from './listen.js';
 import type { RegisteredProject } from '../state/index.js';
 

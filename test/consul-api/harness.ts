@@ -10,7 +10,7 @@ import { createBusStore, createIndexClock, createConsulApi, openBusData } from '
 import type { BusStore, BusData, ConsulApi, CheckLimits } from '../../src/bus/index.js';
 import { createHealthChecker } from '../../src/health/index.js';
 import type { HealthChecker } from '../../src/health/index.js';
-import { serveHandler } from '../../src/daemon/http-adapter.js';
+import { serveHandler } from '../../src/http/index.js';
 
 /** A running API. */
 export interface ApiUnderTest {

@@ -1,6 +1,6 @@
 // The Consul-compatible HTTP API (/v1/*) over the bus: one Request → Response handler that routes, validates the shared
 // query options, and answers every failure as Consul does (text/plain, Consul's status and wording), never throwing.
-import type { Handler } from '../../daemon/http-adapter.js';
+import type { Handler } from '../../http/index.js';
 import { MachineroomError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { ConsulHttpError, badRequest, notFound } from './consul-error.js';

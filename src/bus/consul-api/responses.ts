@@ -1,5 +1,6 @@
 // Building answers the way Consul's HTTP server writes them: minimised (or ?pretty) JSON, query-meta headers, text errors.
 import { describeError } from './consul-error.js';
+import { bufferedResponse } from '../../http/index.js';
 
 /** The read metadata Consul reports in headers (X-Consul-Index, -KnownLeader, -LastContact, -Effective-Consistency). */
 export interface QueryMeta {
@@ -27,7 +28,7 @@ export function metaHeaders(meta: QueryMeta): Record<string, string> {
 
 /** A JSON answer. */
 export function jsonResponse(body: unknown, opts: { pretty: boolean; status?: number; meta?: QueryMeta; headers?: Record<string, string> }): Response {
-  return new Response(encodeJson(body, opts.pretty), {
+  return bufferedResponse(encodeJson(body, opts.pretty), {
     status: opts.status ?? 200,
     headers: { 'Content-Type': 'application/json', ...(opts.meta ? metaHeaders(opts.meta) : {}), ...opts.headers },
   });

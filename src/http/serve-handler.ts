@@ -1,4 +1,5 @@
-// Serves `Request → Response` handlers on a node http server, streaming bodies both ways.
+// Serves `Request → Response` handlers on a node http server, streaming bodies both ways; answers built with
+// bufferedResponse() are written straight from their bytes (reading a web Response body back is slow in Node 20).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { createLogger } from '../log/index.js';
@@ -32,16 +33,51 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   } as RequestInit);
 }
 
+const rawBodies = new WeakMap<Response, Buffer>();
+
+/** A Response whose bytes the server can write without reading the web stream back (still a normal Response in-process). */
+export function bufferedResponse(body: string | Buffer, init: ResponseInit = {}): Response {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const response = new Response(bytes, init);
+  rawBodies.set(response, bytes);
+  return response;
+}
+
+/** Streams that must reach the client as they are produced (log and event followers); everything else is sent whole. */
+const STREAMING = /^(application\/x-ndjson|text\/event-stream)/;
+
 async function writeResponse(res: ServerResponse, response: Response, signal: AbortSignal): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
+  const raw = rawBodies.get(response);
+  if (raw) {
+    headers['content-length'] = String(raw.length);
+    res.writeHead(response.status, headers);
+    res.end(raw);
+    void response.body.cancel().catch(() => undefined);
+    return;
+  }
+  if (!STREAMING.test(response.headers.get('content-type') ?? '')) {
+    // Head and body in one write: separate small writes meet Nagle and delayed ACKs and cost tens of milliseconds.
+    let body: Buffer;
+    try {
+      body = Buffer.from(await response.arrayBuffer());
+    } catch {
+      body = Buffer.alloc(0);
+    }
+    headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
   const reader = response.body.getReader();
   const cancel = () => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', cancel, { once: true });
@@ -62,6 +98,7 @@ async function writeResponse(res: ServerResponse, response: Response, signal: Ab
 
 /** Attaches `handler` to `server`. */
 export function serveHandler(server: Server, handler: Handler): void {
+  server.on('connection', (sock) => sock.setNoDelay(true));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const ac = new AbortController();
     res.on('close', () => ac.abort());
