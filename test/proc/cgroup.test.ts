@@ -142,7 +142,8 @@ test('a process joined via cgroupJoinCommand and its setsid grandchild are conta
     return pids.includes(pid) && pids.includes(grandchild);
   });
   assert.deepEqual(cgroupPids(dir), cgroupPids(outer).filter((p) => p === pid || p === grandchild).sort((a, b) => a - b));
-  assert.equal(readProcessStat(grandchild)?.sid, grandchild, 'the grandchild escaped into its own session');
+  // The grandchild's pid is known as soon as sh forks it, before setsid(1) has run: wait for the new session.
+  await waitFor('the grandchild to escape into its own session', () => readProcessStat(grandchild)?.sid === grandchild);
   assert.equal(removeCgroup(outer), false, 'a populated cgroup is not removed');
   assert.ok(existsSync(dir));
 
