@@ -35,16 +35,22 @@ async function* readNdjson<T>(res: Response): AsyncGenerator<T> {
 /** A client of one daemon's control API. */
 export function createClient(baseUrl: string, token: string | undefined): MachineRoom {
   async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(`${baseUrl}/v1/machineroom/${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...(token ? { [TOKEN_HEADER]: token } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        ...(signal ? { signal } : {}),
-      });
-    } catch (err) {
-      throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `cannot reach the daemon at ${baseUrl}: ${(err as Error).message}`, { cause: err });
+    let res: Response | undefined;
+    // A keep-alive connection the daemon closed just as it was reused fails once; reads are safe to send again.
+    for (let attempt = 0; !res; attempt++) {
+      try {
+        res = await fetch(`${baseUrl}/v1/machineroom/${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...(token ? { [TOKEN_HEADER]: token } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        if (method === 'GET' && attempt === 0) continue;
+        const cause = (err as Error & { cause?: Error }).cause;
+        throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `cannot reach the daemon at ${baseUrl}: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`, { cause: err });
+      }
     }
     if (!res.ok) {
       let payload: unknown;

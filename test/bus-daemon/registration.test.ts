@@ -79,6 +79,12 @@ test('scaling 1→5→2 shows in catalog/service and health/service?passing; mac
   const env = await runCli(['exec', 'web.1', '--', 'sh', '-c', 'echo $CONSUL_HTTP_ADDR'], { cwd: dir });
   assert.equal(env.stdout.trim(), `127.0.0.1:${apiPort}`);
 
+  // A seed never overwrites: `up` with a different seed keeps the stored value and says so.
+  assert.equal((await runCli(['kv', 'put', 'app/greeting', 'changed by hand'], { cwd: dir })).code, 0);
+  const again = await runCli(['up', '-d'], { cwd: dir });
+  assert.match(again.stdout, /kv: app\/greeting differs from its seed/);
+  assert.equal((await runCli(['kv', 'get', 'app/greeting'], { cwd: dir })).stdout.trim(), 'changed by hand');
+
   // Secret values are masked unless --reveal.
   assert.equal((await runCli(['kv', 'put', 'app/secret/db', 's3cret'], { cwd: dir })).code, 0);
   assert.equal((await runCli(['kv', 'get', 'app/secret/db'], { cwd: dir })).stdout.trim(), '********');
