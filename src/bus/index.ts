@@ -5,8 +5,6 @@ export { createBusStore, worstStatus } from './store.js';
 export type { IndexClock } from './index-clock.js';
 export { createIndexClock } from './index-clock.js';
 export type { KvEntry, KvSetOptions, KvDeleteOptions, KvStore, Session, SessionInput, SessionStore, TxnKvOp, TxnResult, RegistrationStore } from './kv-types.js';
-export type { BusHttpClient, KvWireEntry, Indexed } from './http-client.js';
-export { createBusHttpClient } from './http-client.js';
 export type { BusData, BusDataOptions, BusRecovery } from './bus-data.js';
 export { openBusData, DEFAULT_WAL_MAX_BYTES, DEFAULT_TOMBSTONE_TTL_MS } from './bus-data.js';
 export type { BusTimers } from './bus-context.js';

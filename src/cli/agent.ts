@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MachineroomError, EXIT_OK } from '../errors/index.js';
-import { startBus, bindApiPort, createApiServer, serveHandler, checkOrigin, isLoopbackHostname } from '../daemon/index.js';
+import { isLoopbackHostname } from '../http/index.js';
 import { processStartTime } from '../proc/index.js';
 import type { Verb } from './args.js';
 import { str } from './args.js';
@@ -41,6 +41,7 @@ export const agentVerb: Verb = {
     const dataDir = given ? resolve(given) : mkdtempSync(join(tmpdir(), 'machineroom-agent-'));
     const projectId = `agent-${process.pid}`;
     const entry = { pid: process.pid, startTime: processStartTime(process.pid) ?? 0, dir: dataDir, name: 'agent' };
+    const { startBus, bindApiPort, createApiServer, serveHandler, checkOrigin } = await import('../daemon/index.js');
     const bus = await startBus({
       settings: {
         node: str(args, 'node') ?? 'machineroom',

@@ -1,5 +1,4 @@
 // `machineroom config`: the resolved config (defaults, interpolation, env files and overrides applied), or its JSON Schema.
-import { stringify } from 'yaml';
 import { EXIT_OK } from '../errors/index.js';
 import type { Verb } from './args.js';
 import { flag } from './args.js';
@@ -22,6 +21,7 @@ export const configVerb: Verb = {
       return EXIT_OK;
     }
     const config = await loadProjectConfig(args);
+    const { stringify } = await import('yaml');
     process.stdout.write(flag(args, 'json') ? JSON.stringify(config, null, 2) + '\n' : stringify(config));
     return EXIT_OK;
   },

@@ -1,7 +1,6 @@
 // `machineroom __daemon`: the background daemon started by `up -d` (internal; not for people to type).
 import { writeFileSync } from 'node:fs';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
-import { startDaemon } from '../daemon/index.js';
 import { statePaths } from '../state/index.js';
 import type { MachineMode, ResolvedBus } from '../config/index.js';
 import type { Verb } from './args.js';
@@ -37,6 +36,7 @@ export const daemonVerb: Verb = {
     const paths = statePaths(dir);
     let daemon;
     try {
+      const { startDaemon } = await import('../daemon/index.js');
       daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), bus: busSettings(str(args, 'bus')), attached: false });
     } catch (err) {
       const e = err instanceof MachineroomError ? err : new MachineroomError('ERR_INTERNAL', (err as Error).message);

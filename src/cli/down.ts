@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXIT_OK } from '../errors/index.js';
-import { connectToDaemon, sweepLeftovers } from '../daemon/index.js';
+import { connectToDaemon } from '../client/index.js';
 import { isSameProcess } from '../proc/index.js';
 import { projectIdOf, readJsonFile } from '../state/index.js';
 import type { DaemonRecord } from '../state/index.js';
@@ -59,6 +59,7 @@ export const downVerb: Verb = {
     // Whatever a dead daemon left behind (recorded pids with their start times, and processes carrying the project id).
     const rec = readJsonFile<DaemonRecord>(paths.daemon);
     const projectId = rec?.projectId ?? projectIdOf(dirname(paths.dir).split('/').pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-'), dirname(paths.dir));
+    const { sweepLeftovers } = await import('../daemon/index.js');
     const swept = await sweepLeftovers(paths, projectId, process.getuid?.() === 0 ? `machineroom-${projectId}` : undefined);
     if (swept.found > 0) say(`stopped ${swept.found} leftover processes of an earlier daemon${swept.killed ? ` (${swept.killed} needed SIGKILL)` : ''}`);
     else if (!found) say('nothing to stop: the project is not up');

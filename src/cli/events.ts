@@ -1,8 +1,7 @@
 // `machineroom events`: the supervisor's event stream (started, healthy, exited, restarting, crash loop, scaled…).
 import { EXIT_OK } from '../errors/index.js';
-import { readEventFile } from '../supervisor/index.js';
 import type { MachineroomEvent } from '../supervisor/index.js';
-import { connectToDaemon } from '../daemon/index.js';
+import { connectToDaemon } from '../client/index.js';
 import type { Verb } from './args.js';
 import { flag } from './args.js';
 import { projectPaths } from './project.js';
@@ -29,6 +28,7 @@ export const eventsVerb: Verb = {
     const paths = projectPaths(args);
     const found = await connectToDaemon(paths, { anyVersion: flag(args, 'any-version') });
     if (!found) {
+      const { readEventFile } = await import('../supervisor/index.js');
       for (const e of readEventFile(paths.events)) print(e);
       return EXIT_OK;
     }

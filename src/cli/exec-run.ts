@@ -1,10 +1,9 @@
 // `exec` (a command on a running instance's machine, with its environment) and `run` (a one-off process of a service).
 import { spawn } from 'node:child_process';
 import { MachineroomError } from '../errors/index.js';
-import { instanceEnv } from '../supervisor/index.js';
 import type { Verb, VerbArgs } from './args.js';
 import { loadProjectConfig, requireDaemon, projectPaths } from './project.js';
-import { connectToDaemon } from '../daemon/index.js';
+import { connectToDaemon } from '../client/index.js';
 import { projectIdOf } from '../state/index.js';
 
 function runChild(argv: string[], env: Record<string, string>, cwd: string): Promise<number> {
@@ -77,6 +76,7 @@ export const runVerb: Verb = {
     if (!spec) throw new MachineroomError('ERR_SERVICE_NOT_FOUND', `no service "${service}"; services: ${Object.keys(config.services).join(', ')}`);
     const projectId = projectIdOf(config.name, config.projectDir);
     const machine = { name: `${service}-run`, mode: 'port' as const, address: '127.0.0.1', ports: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])), leaseKeys: [] };
+    const { instanceEnv } = await import('../supervisor/index.js');
     const env = instanceEnv(spec, machine, { project: config.name, projectId, service, index: 0, instanceId: `${projectId}:${service}.run` });
     return runChild(command, env, spec.cwd);
   },

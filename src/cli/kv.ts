@@ -1,8 +1,8 @@
 // `machineroom kv get|put|delete|ls|watch`: the bus's key/value store from the terminal; secret values stay masked.
 import { readFileSync } from 'node:fs';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
-import { createBusHttpClient } from '../bus/index.js';
-import type { KvWireEntry } from '../bus/index.js';
+import { createBusHttpClient } from '../client/index.js';
+import type { KvWireEntry } from '../client/index.js';
 import type { Verb, VerbArgs } from './args.js';
 import { flag, intOption, str } from './args.js';
 import { requireDaemon } from './project.js';

@@ -1,8 +1,7 @@
 // `machineroom logs`: instances' output, interleaved in time order; -f follows (Ctrl-C leaves the daemon running).
 import { MachineroomError, EXIT_OK } from '../errors/index.js';
-import { createLogHub } from '../supervisor/index.js';
 import type { LogLine } from '../supervisor/index.js';
-import { connectToDaemon } from '../daemon/index.js';
+import { connectToDaemon } from '../client/index.js';
 import type { Verb } from './args.js';
 import { flag, intOption, str } from './args.js';
 import { projectPaths } from './project.js';
@@ -49,6 +48,7 @@ export const logsVerb: Verb = {
     const filter = { targets, ...(tail !== undefined ? { tail } : {}), ...(since !== undefined ? { since } : {}) };
     if (!found) {
       if (flag(args, 'follow')) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', 'the project is not up, so there is nothing to follow; `machineroom up` starts it');
+      const { createLogHub } = await import('../supervisor/index.js');
       const hub = createLogHub({ dir: paths.logs });
       for (const l of hub.read(filter)) print(l);
       await hub.close();

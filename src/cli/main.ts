@@ -1,6 +1,6 @@
 // The CLI entry: picks the verb, prints help, maps errors to messages and exit codes.
 import { MachineroomError, EXIT_OK, EXIT_USAGE, exitCodeOf } from '../errors/index.js';
-import { VERSION } from '../daemon/index.js';
+import { VERSION } from '../client/index.js';
 import type { Verb } from './args.js';
 import { helpText, parseVerbArgs } from './args.js';
 import { upVerb } from './up.js';
@@ -70,5 +70,5 @@ export async function runCli(argv: string[]): Promise<number> {
 
 const code = await runCli(process.argv.slice(2));
 process.exitCode = code;
-// Attached `up` and followers end by themselves; anything else lingering (keep-alive sockets) must not hold the exit.
-setTimeout(() => process.exit(code), 200).unref();
+// The command is done: pooled keep-alive sockets to the daemon must not hold the exit. Leave once output is flushed.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

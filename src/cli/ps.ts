@@ -1,6 +1,6 @@
 // `machineroom ps`: every instance with state, health, version, restarts, last exit, uptime and address.
 import { EXIT_OK } from '../errors/index.js';
-import type { InstanceStatus } from '../supervisor/index.js';
+import type { InstanceStatus } from '../client/index.js';
 import type { Verb } from './args.js';
 import { flag } from './args.js';
 import { requireDaemon } from './project.js';

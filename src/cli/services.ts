@@ -1,10 +1,9 @@
 // `machineroom services` (what the bus's catalog holds, with health) and `machineroom resolve NAME` (what its DNS answers).
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import dnsPacket from 'dns-packet';
 import type { Packet, Answer } from 'dns-packet';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
-import { createBusHttpClient } from '../bus/index.js';
+import { createBusHttpClient } from '../client/index.js';
 import type { Verb } from './args.js';
 import { flag, str } from './args.js';
 import { requireDaemon } from './project.js';
@@ -45,7 +44,9 @@ export const servicesVerb: Verb = {
   },
 };
 
-function queryUdp(host: string, port: number, packet: Buffer, timeoutMs: number): Promise<Packet> {
+type DnsPacketModule = typeof import('dns-packet');
+
+function queryUdp(dnsPacket: DnsPacketModule, host: string, port: number, packet: Buffer, timeoutMs: number): Promise<Packet> {
   return new Promise((resolve, reject) => {
     const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const timer = setTimeout(() => {
@@ -61,7 +62,7 @@ function queryUdp(host: string, port: number, packet: Buffer, timeoutMs: number)
   });
 }
 
-function queryTcp(host: string, port: number, packet: Buffer, timeoutMs: number): Promise<Packet> {
+function queryTcp(dnsPacket: DnsPacketModule, host: string, port: number, packet: Buffer, timeoutMs: number): Promise<Packet> {
   return new Promise((resolve, reject) => {
     const sock = connect({ host, port });
     let buf = Buffer.alloc(0);
@@ -113,9 +114,10 @@ export const resolveVerb: Verb = {
     if (!['A', 'AAAA', 'SRV', 'TXT', 'ANY', 'PTR', 'SOA'].includes(type)) throw new MachineroomError('ERR_USAGE', `--type: expected A, AAAA, SRV, TXT, ANY, PTR or SOA, got "${type}"`);
     const { record } = await requireDaemon(args);
     if (!record.dnsPort) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', 'this daemon serves no DNS');
+    const dnsPacket = (await import('dns-packet')).default;
     const packet = dnsPacket.encode({ type: 'query', id: Math.floor(Math.random() * 65535), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as 'A', name }] });
-    let answer = flag(args, 'tcp') ? await queryTcp('127.0.0.1', record.dnsPort, packet, 3000) : await queryUdp('127.0.0.1', record.dnsPort, packet, 3000);
-    if (!flag(args, 'tcp') && (answer.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) answer = await queryTcp('127.0.0.1', record.dnsPort, packet, 3000);
+    let answer = flag(args, 'tcp') ? await queryTcp(dnsPacket, '127.0.0.1', record.dnsPort, packet, 3000) : await queryUdp(dnsPacket, '127.0.0.1', record.dnsPort, packet, 3000);
+    if (!flag(args, 'tcp') && (answer.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) answer = await queryTcp(dnsPacket, '127.0.0.1', record.dnsPort, packet, 3000);
     const color = useColor();
     const rcode = (answer as Packet & { rcode?: string }).rcode ?? 'NOERROR';
     process.stdout.write(`${paint(`${name} ${type}`, 'bold', color)} · ${rcode} · from 127.0.0.1:${record.dnsPort}\n`);

@@ -1,7 +1,7 @@
 // The progress view while instances start (state and elapsed time per instance), and the summary that follows.
-import type { MachineRoom, RoomStatus } from '../daemon/index.js';
-import { isFailing, isReady, isSettled } from '../supervisor/index.js';
-import type { InstanceStatus } from '../supervisor/index.js';
+import type { MachineRoom, RoomStatus } from '../client/index.js';
+import { isFailing, isReady, isSettled } from '../client/index.js';
+import type { InstanceStatus } from '../client/index.js';
 import { humanDuration, paint, serviceColor, table } from './output.js';
 
 /** How startup ended. */

@@ -4,8 +4,9 @@ import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK, isErrorCode } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
-import { startDaemon, connectToDaemon } from '../daemon/index.js';
-import type { ApplyResult, Daemon, MachineRoom } from '../daemon/index.js';
+import { connectToDaemon } from '../client/index.js';
+import type { ApplyResult, MachineRoom } from '../client/index.js';
+import type { Daemon } from '../daemon/index.js';
 import { ensureStateDir, readJsonFile, readLiveDaemon, statePaths } from '../state/index.js';
 import type { StatePaths } from '../state/index.js';
 import { setLogSink } from '../log/index.js';
@@ -122,6 +123,7 @@ async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths): P
 async function upAttached(config: ResolvedConfig): Promise<number> {
   const color = useColor();
   const began = Date.now();
+  const { startDaemon } = await import('../daemon/index.js');
   const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), bus: config.bus, attached: true });
   setLogSink((line) => process.stderr.write(paint(line, 'gray', color) + '\n'));
   const dnsPort = readLiveDaemon(daemon.paths)?.dnsPort;

@@ -2,30 +2,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { MachineroomError, httpStatusOf } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
-import type { MachineRoom } from './machine-room.js';
-import { bufferedResponse } from '../http/index.js';
+import { TOKEN_HEADER, VERSION_HEADER } from '../client/index.js';
+import type { MachineRoom } from '../client/index.js';
+import { bufferedResponse, checkOrigin } from '../http/index.js';
 import type { Handler } from '../http/index.js';
 
-/** The header carrying the control token. */
-export const TOKEN_HEADER = 'x-machineroom-token';
-/** The header every answer carries, so a client can refuse a daemon of another version. */
-export const VERSION_HEADER = 'x-machineroom-version';
-
-const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-/** Whether a host name is one only this machine can be reached by (DNS rebinding guard). */
-export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/\.$/, '');
-  return LOOPBACK_NAMES.has(h) || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-function hostnameOf(hostHeader: string): string {
-  try {
-    return new URL(`http://${hostHeader}`).hostname;
-  } catch {
-    return hostHeader;
-  }
-}
 
 function json(status: number, body: unknown, version: string): Response {
   return bufferedResponse(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', [VERSION_HEADER]: version } });
@@ -78,25 +59,6 @@ function tokenMatches(given: string | null, token: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Refuses requests whose Host or Origin is not a loopback name; undefined when the request may proceed. */
-export function checkOrigin(req: Request): MachineroomError | undefined {
-  const host = req.headers.get('host');
-  if (!host || !isLoopbackHostname(hostnameOf(host))) return new MachineroomError('ERR_FORBIDDEN', `refused: Host "${host ?? ''}" is not a loopback name; the machineroom API answers only 127.0.0.1 and localhost`);
-  const origin = req.headers.get('origin');
-  if (origin !== null) {
-    let ok = false;
-    try {
-      const u = new URL(origin);
-      // Same origin only: a page on another loopback port is another site.
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && isLoopbackHostname(u.hostname) && u.host === host.toLowerCase();
-    } catch {
-      ok = false;
-    }
-    if (!ok) return new MachineroomError('ERR_FORBIDDEN', `refused: Origin "${origin}" is not this API's origin (cross-site requests are not allowed)`);
-  }
-  return undefined;
 }
 
 /** Builds the control API handler over a machine room. */

@@ -26,13 +26,13 @@ import { createEventLog, createLogHub, createSupervisor, matchesTargets } from '
 import type { LogLine, MachineroomEvent, Supervisor } from '../supervisor/index.js';
 import { createLogger } from '../log/index.js';
 import { createAsyncQueue } from './async-queue.js';
-import { checkOrigin, createControlApi } from './control-api.js';
+import { createControlApi } from './control-api.js';
 import { startBus } from './start-bus.js';
-import { serveHandler } from '../http/index.js';
+import { checkOrigin, serveHandler } from '../http/index.js';
 import { bindApiPort, createApiServer } from './listen.js';
-import type { DaemonInfo, MachineRoom, RunLease } from './machine-room.js';
+import type { DaemonInfo, MachineRoom, RunLease } from '../client/index.js';
 import { sweepLeftovers } from './sweep.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../client/index.js';
 
 const log = createLogger('daemon');
 

@@ -1,6 +1,4 @@
 // The supervisor: instances as real processes on their own machines, restarts, logs and events.
-export type { ProcessState, HealthState, ExitInfo, InstanceStatus, ServiceStatus } from './types.js';
-export { isReady, isSettled, isFailing } from './types.js';
 export type { Supervisor, SupervisorDeps } from './supervisor.js';
 export { createSupervisor } from './supervisor.js';
 export type { LogHub, LogLine, LogFilter } from './log-hub.js';

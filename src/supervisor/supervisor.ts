@@ -19,8 +19,8 @@ import { registrationsOf } from './registration.js';
 import { specHashOf, versionOf } from './version.js';
 import { killTree, signalGroup, treePids, waitTreeEmpty } from './process-group.js';
 import type { ProcessTree } from './process-group.js';
-import type { ExitInfo, HealthState, InstanceStatus, ProcessState, ServiceStatus } from './types.js';
-import { isReady } from './types.js';
+import type { ExitInfo, HealthState, InstanceStatus, ProcessState, ServiceStatus } from '../client/index.js';
+import { isReady } from '../client/index.js';
 
 const log = createLogger('supervisor');
 

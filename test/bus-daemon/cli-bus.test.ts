@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeProject, runCli, cliJson, cleanupProject, startCli, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
-import type { RoomStatus } from '../../src/daemon/index.js';
+import type { RoomStatus } from '../../src/client/index.js';
 
 const dirs: string[] = [];
 after(async () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, runCli, cliJson, cleanupProject, waitFor } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
-import type { RoomStatus } from '../../src/daemon/index.js';
+import type { RoomStatus } from '../../src/client/index.js';
 
 const dirs: string[] = [];
 after(async () => {

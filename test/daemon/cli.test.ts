@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, runCli, cliJson, cleanupProject, startCli, waitFor, scanInstances } from '../support/cli.js';
-import type { RoomStatus } from '../../src/daemon/index.js';
+import type { RoomStatus } from '../../src/client/index.js';
 import { processStartTime } from '../../src/proc/index.js';
 
 const dirs: string[] = [];

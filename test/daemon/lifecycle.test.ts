@@ -6,7 +6,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, runCli, cliJson, cleanupProject, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort, httpGet } from '../support/ports.js';
-import type { RoomStatus } from '../../src/daemon/index.js';
+import type { RoomStatus } from '../../src/client/index.js';
 import type { MachineroomEvent } from '../../src/supervisor/index.js';
 
 const dirs: string[] = [];

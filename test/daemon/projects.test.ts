@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { makeProject, runCli, cliJson, cleanupProject, testEnv, SERVER_JS } from '../support/cli.js';
 import { freePort, httpGet } from '../support/ports.js';
-import type { RoomStatus } from '../../src/daemon/index.js';
+import type { RoomStatus } from '../../src/client/index.js';
 
 const dirs: string[] = [];
 const servers: Server[] = [];

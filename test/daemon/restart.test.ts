@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeProject, runCli, cliJson, cleanupProject, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
-import type { RoomStatus } from '../../src/daemon/index.js';
+import type { RoomStatus } from '../../src/client/index.js';
 import type { MachineroomEvent } from '../../src/supervisor/index.js';
 
 const dirs: string[] = [];

@@ -1,8 +1,9 @@
 // Unit: the control API as a Request → Response function, in-process, over a fake machine room.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createControlApi, isLoopbackHostname, TOKEN_HEADER, VERSION_HEADER } from '../../src/daemon/index.js';
-import type { DaemonInfo, MachineRoom } from '../../src/daemon/index.js';
+import { createControlApi, isLoopbackHostname } from '../../src/daemon/index.js';
+import { TOKEN_HEADER, VERSION_HEADER } from '../../src/client/index.js';
+import type { DaemonInfo, MachineRoom } from '../../src/client/index.js';
 import { MachineroomError } from '../../src/errors/index.js';
 import type { LogLine } from '../../src/supervisor/index.js';
 

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/index.js';
 import { readLiveDaemon, readToken } from '../state/index.js';
 import type { DaemonRecord, StatePaths } from '../state/index.js';
 import type { LogLine, MachineroomEvent } from '../supervisor/index.js';
-import { TOKEN_HEADER, VERSION_HEADER } from './control-api.js';
+import { TOKEN_HEADER, VERSION_HEADER } from './protocol.js';
 import type { ApplyResult, DaemonInfo, MachineRoom, RoomStatus, RunLease } from './machine-room.js';
 import { VERSION } from './version.js';
 

@@ -1,7 +1,8 @@
 // "The machine room": one interface that the in-process daemon and the HTTP client both implement,
 // so the CLI, the dashboard and tests can drive either.
 import type { ResolvedConfig } from '../config/index.js';
-import type { InstanceStatus, LogFilter, LogLine, MachineroomEvent, ServiceStatus } from '../supervisor/index.js';
+import type { LogFilter, LogLine, MachineroomEvent } from '../supervisor/index.js';
+import type { InstanceStatus, ServiceStatus } from './status.js';
 
 /** Who the daemon is. */
 export interface DaemonInfo {
