@@ -1,0 +1,99 @@
+// Per-instance upstream state: a keep-alive agent, in-flight and failure counters, drain and ejection, latencies.
+import { Agent } from 'node:http';
+import type { CatalogService } from '../bus/index.js';
+
+const LATENCY_SAMPLES = 1024;
+
+/** One instance the front door may send traffic to. */
+export interface Upstream {
+  readonly id: string;
+  service: string;
+  address: string;
+  port: number;
+  tags: string[];
+  /** Balancing weight for its current health (Weights.Passing or Weights.Warning). */
+  weight: number;
+  readonly agent: Agent;
+  inFlight: number;
+  requests: number;
+  errors: number;
+  consecutiveFails: number;
+  ejectedUntil: number;
+  draining: boolean;
+  latencies: Float64Array;
+  latencyCount: number;
+  /** Called whenever inFlight drops (drain waits on it). */
+  idleWaiters: Array<() => void>;
+}
+
+/** Creates the upstream state for a catalog instance. */
+export function createUpstream(svc: CatalogService): Upstream {
+  return {
+    id: svc.ID,
+    service: svc.Service,
+    address: svc.Address,
+    port: svc.Port,
+    tags: svc.Tags,
+    weight: Math.max(1, svc.Weights?.Passing ?? 1),
+    agent: new Agent({ keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' }),
+    inFlight: 0,
+    requests: 0,
+    errors: 0,
+    consecutiveFails: 0,
+    ejectedUntil: 0,
+    draining: false,
+    latencies: new Float64Array(LATENCY_SAMPLES),
+    latencyCount: 0,
+    idleWaiters: [],
+  };
+}
+
+/** Marks one attempt started on an upstream. */
+export function beginAttempt(u: Upstream): void {
+  u.inFlight++;
+  u.requests++;
+}
+
+/** Marks one attempt ended; wakes drain waiters when the upstream goes idle. */
+export function endAttempt(u: Upstream): void {
+  u.inFlight--;
+  if (u.inFlight === 0 && u.idleWaiters.length > 0) {
+    const waiters = u.idleWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+}
+
+/** Records a connection-level failure; ejects after maxFails in a row (passive health). */
+export function recordFailure(u: Upstream, maxFails: number, failTimeoutMs: number, now: number): void {
+  u.errors++;
+  u.consecutiveFails++;
+  if (maxFails > 0 && u.consecutiveFails >= maxFails) {
+    u.ejectedUntil = now + failTimeoutMs;
+    u.consecutiveFails = 0;
+  }
+}
+
+/** Records a response received (resets the failure streak) and its time to headers. */
+export function recordSuccess(u: Upstream, latencyMs: number): void {
+  u.consecutiveFails = 0;
+  u.latencies[u.latencyCount % LATENCY_SAMPLES] = latencyMs;
+  u.latencyCount++;
+}
+
+/** The q-quantile (0..1) of recent latencies, 0 when there are none. */
+export function latencyQuantile(u: Upstream, q: number): number {
+  const n = Math.min(u.latencyCount, LATENCY_SAMPLES);
+  if (n === 0) return 0;
+  const sorted = Array.from(u.latencies.subarray(0, n)).sort((a, b) => a - b);
+  return sorted[Math.min(n - 1, Math.floor(q * n))]!;
+}
+
+/** Whether the balancer may choose this upstream now. */
+export function isSelectable(u: Upstream, now: number): boolean {
+  return !u.draining && u.ejectedUntil <= now;
+}
+
+/** Destroys idle pooled sockets (drain and shutdown). */
+export function closeIdleSockets(u: Upstream): void {
+  for (const sockets of Object.values(u.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+}
