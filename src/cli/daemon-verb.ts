@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
 import { statePaths } from '../state/index.js';
-import type { MachineMode, ResolvedBus } from '../config/index.js';
+import type { MachineMode, ResolvedBus, ResolvedFrontDoor } from '../config/index.js';
 import type { Verb } from './args.js';
 import { str } from './args.js';
 
@@ -13,6 +13,16 @@ function busSettings(json: string | undefined): ResolvedBus {
     return { ...defaults, ...(JSON.parse(json) as Partial<ResolvedBus>) };
   } catch {
     throw new MachineroomError('ERR_USAGE', `__daemon --bus: expected JSON, got ${json}`);
+  }
+}
+
+function frontDoorSettings(json: string | undefined): ResolvedFrontDoor {
+  const defaults: ResolvedFrontDoor = { httpPort: 8080, balancer: 'least-conn', drainTimeout: 30_000 };
+  if (!json) return defaults;
+  try {
+    return { ...defaults, ...(JSON.parse(json) as Partial<ResolvedFrontDoor>) };
+  } catch {
+    throw new MachineroomError('ERR_USAGE', `__daemon --front-door: expected JSON, got ${json}`);
   }
 }
 
@@ -28,6 +38,7 @@ export const daemonVerb: Verb = {
     mode: { type: 'string', description: 'machine mode' },
     'api-port': { type: 'string', description: 'preferred API port' },
     bus: { type: 'string', description: 'the bus settings, as JSON' },
+    'front-door': { type: 'string', description: 'the front door settings, as JSON' },
   },
   async run(args) {
     const dir = str(args, 'dir');
@@ -37,7 +48,7 @@ export const daemonVerb: Verb = {
     let daemon;
     try {
       const { startDaemon } = await import('../daemon/index.js');
-      daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), bus: busSettings(str(args, 'bus')), attached: false });
+      daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), bus: busSettings(str(args, 'bus')), frontDoor: frontDoorSettings(str(args, 'front-door')), attached: false });
     } catch (err) {
       const e = err instanceof MachineroomError ? err : new MachineroomError('ERR_INTERNAL', (err as Error).message);
       writeFileSync(`${paths.dir}/daemon-error.json`, JSON.stringify({ code: e.code, message: e.message }));

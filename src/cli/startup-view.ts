@@ -78,7 +78,8 @@ export function renderSummary(status: RoomStatus, color: boolean): string {
     const addrs = insts.filter((i) => i.address).map((i) => (Object.values(i.ports)[0] ? `http://${i.address}:${Object.values(i.ports)[0]}` : i.address!));
     const health = insts.some((i) => i.health !== 'none') ? `${insts.filter((i) => i.health === 'passing').length} passing` : 'no check';
     const readyText = `${ready}/${s.desired}`;
-    return [paint(s.name, serviceColor(s.name), color), paint(readyText, ready === s.desired ? 'green' : 'yellow', color), health, s.version ?? '-', addrs.join(' ') || '-'];
+    const route = status.info.frontDoorUrl && insts.some((i) => Object.keys(i.ports).length > 0) ? status.info.frontDoorUrl.replace('//localhost', `//${s.name}.localhost`) + '/' : '-';
+    return [paint(s.name, serviceColor(s.name), color), paint(readyText, ready === s.desired ? 'green' : 'yellow', color), health, s.version ?? '-', route, addrs.join(' ') || '-'];
   });
-  return table(['SERVICE', 'READY', 'HEALTH', 'VERSION', 'ADDRESSES'], rows, color);
+  return table(['SERVICE', 'READY', 'HEALTH', 'VERSION', 'URL', 'INSTANCES'], rows, color);
 }

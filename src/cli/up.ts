@@ -93,7 +93,7 @@ async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths): P
   rmSync(errorFile, { force: true });
   const bin = fileURLToPath(new URL('../../../bin/machineroom.js', import.meta.url));
   const fd = openSync(paths.daemonLog, 'a');
-  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config)), '--bus', JSON.stringify(config.bus)], {
+  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config)), '--bus', JSON.stringify(config.bus), '--front-door', JSON.stringify(config.frontDoor)], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: process.env,
@@ -124,7 +124,7 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   const color = useColor();
   const began = Date.now();
   const { startDaemon } = await import('../daemon/index.js');
-  const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), bus: config.bus, attached: true });
+  const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), bus: config.bus, frontDoor: config.frontDoor, attached: true });
   setLogSink((line) => process.stderr.write(paint(line, 'gray', color) + '\n'));
   const dnsPort = readLiveDaemon(daemon.paths)?.dnsPort;
   say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl} · DNS 127.0.0.1:${dnsPort}`);

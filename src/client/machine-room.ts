@@ -16,6 +16,8 @@ export interface DaemonInfo {
   machineMode: string;
   /** KV prefixes whose values are masked (from the applied config). */
   secrets: string[];
+  /** The front door: http://<service>.localhost:<port>/ reaches a service. */
+  frontDoorUrl?: string;
 }
 
 /** Everything `ps` shows. */

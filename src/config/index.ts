@@ -22,5 +22,6 @@ export type {
   ResolvedService,
   RestartPolicy,
   ResolvedBus,
+  ResolvedFrontDoor,
   SourcePos,
 } from './types.js';

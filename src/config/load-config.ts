@@ -14,7 +14,7 @@ import type { VariableLookup } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { mergeNodes } from './merge-nodes.js';
 import { parseConfigYaml } from './parse-yaml.js';
-import { resolveApiPort, resolveBus, resolveMachineMode, resolveProjectName } from './resolve-project.js';
+import { resolveApiPort, resolveBus, resolveFrontDoor, resolveMachineMode, resolveProjectName } from './resolve-project.js';
 import { resolveService } from './resolve-service.js';
 import { ConfigSchema } from './schema.js';
 import type { ConfigOptions } from './schema.js';
@@ -52,6 +52,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ResolvedConfi
     machineMode: resolveMachineMode(options.machines),
     apiPort: resolveApiPort(options.api_port, lookup('MACHINEROOM_API_PORT')),
     bus: resolveBus(options.bus, lookup('MACHINEROOM_DNS_PORT')),
+    frontDoor: resolveFrontDoor(options.front_door, lookup('MACHINEROOM_HTTP_PORT')),
     kv: Object.fromEntries(Object.entries(options.kv ?? {}).map(([k, v]) => [k, String(v)])),
     secrets: options.secrets ?? [],
     services,

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { invalidConfig } from './config-error.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import type { MachineMode, ResolvedBus } from './types.js';
+import type { MachineMode, ResolvedBus, ResolvedFrontDoor } from './types.js';
+import { parseDuration } from './duration.js';
 import type { ConfigOptions } from './schema.js';
 
 /** `name:` if given, else the project directory's name lower-cased, other characters turned into "-". */
@@ -32,6 +33,15 @@ export function resolvePortSetting(fromFile: number | undefined, fromEnv: string
   const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
   if (!(port >= 0 && port <= 65535)) throw invalidConfig(envName, `expected a port 0-65535 (0 picks a free one), got ${JSON.stringify(fromEnv)}`, 'environment');
   return port;
+}
+
+/** The front door's settings with defaults; MACHINEROOM_HTTP_PORT overrides http_port. */
+export function resolveFrontDoor(fd: ConfigOptions['front_door'], httpPortEnv: string | undefined): ResolvedFrontDoor {
+  return {
+    httpPort: resolvePortSetting(fd?.http_port, httpPortEnv, CONFIG_DEFAULTS.httpPort, 'MACHINEROOM_HTTP_PORT'),
+    balancer: fd?.balancer ?? CONFIG_DEFAULTS.balancer,
+    drainTimeout: parseDuration(fd?.drain_timeout ?? CONFIG_DEFAULTS.drainTimeout) ?? 30_000,
+  };
 }
 
 /** The bus settings with defaults; MACHINEROOM_DNS_PORT overrides dns_port. */

@@ -196,6 +196,21 @@ const configSchema = Type.Object(
       }),
     ),
     api_port: Type.Optional(portSchema('API port', `Preferred port of the control and service-bus HTTP API (Consul's is 8500). MACHINEROOM_API_PORT overrides it; 0 there means any free port.`)),
+    front_door: Type.Optional(
+      Type.Object(
+        {
+          http_port: Type.Optional(portSchema('HTTP port', 'Preferred port of the front door on 127.0.0.1 (and [::1]); MACHINEROOM_HTTP_PORT overrides it (0: any free port).')),
+          balancer: Type.Optional(
+            literalUnion(['least-conn', 'round-robin', 'p2c'], {
+              ...about('Balancer', 'How the front door picks an instance: least connections (the prototype nginx choice), round robin (weighted), or power of two random choices.'),
+              default: D.balancer,
+            }),
+          ),
+          drain_timeout: Type.Optional(durationSchema('Drain timeout', 'How long a stopping instance may finish its in-flight requests after it stops getting new ones, before it is signalled.', D.drainTimeout)),
+        },
+        { ...about('Front door', 'The service-aware reverse proxy: http://<service>.localhost:<port>/ reaches the healthy instances of a service.'), additionalProperties: false },
+      ),
+    ),
     bus: Type.Optional(
       Type.Object(
         {

@@ -89,6 +89,14 @@ export interface ResolvedBus {
   enableScriptChecks: boolean;
 }
 
+/** The front door's settings. */
+export interface ResolvedFrontDoor {
+  /** Preferred HTTP port (0: any free one). */
+  httpPort: number;
+  balancer: 'least-conn' | 'round-robin' | 'p2c';
+  drainTimeout: Millis;
+}
+
 /** The whole project, resolved. */
 export interface ResolvedConfig {
   /** Project name: `name:` or the project directory's name, lower-cased to [a-z0-9-]. */
@@ -102,6 +110,8 @@ export interface ResolvedConfig {
   apiPort: number;
   /** The embedded bus. */
   bus: ResolvedBus;
+  /** The front door. */
+  frontDoor: ResolvedFrontDoor;
   /** KV seeds: written when the key does not exist yet. */
   kv: Record<string, string>;
   /** KV prefixes whose values are secret. */

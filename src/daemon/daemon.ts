@@ -6,7 +6,7 @@ import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MachineroomError } from '../errors/index.js';
-import type { MachineMode, ResolvedBus, ResolvedConfig } from '../config/index.js';
+import type { MachineMode, ResolvedBus, ResolvedConfig, ResolvedFrontDoor } from '../config/index.js';
 import { createMachinePool } from '../machines/index.js';
 import { createCgroup, findCgroup2Mount, processStartTime, removeCgroup } from '../proc/index.js';
 import {
@@ -28,6 +28,7 @@ import { createLogger } from '../log/index.js';
 import { createAsyncQueue } from './async-queue.js';
 import { createControlApi } from './control-api.js';
 import { startBus } from './start-bus.js';
+import { startFrontDoor } from './start-front-door.js';
 import { checkOrigin, serveHandler } from '../http/index.js';
 import { bindApiPort, createApiServer } from './listen.js';
 import type { DaemonInfo, MachineRoom, RunLease } from '../client/index.js';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   apiPort: number;
   /** The bus's settings (datacenter, node, DNS…); changing them needs a restart of the daemon. */
   bus: ResolvedBus;
+  /** The front door's settings; changing them needs a restart of the daemon. */
+  frontDoor: ResolvedFrontDoor;
   attached: boolean;
   registryDir?: string;
   /** Spawn the watchdog (tests of the watchdog itself may turn it off; the CLI never does). */
@@ -123,6 +126,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     cleanup.push(() => bus.close());
     const { store, checker } = bus;
+    const front = await startFrontDoor({
+      store,
+      project: opts.project,
+      domain: opts.bus.domain,
+      settings: opts.frontDoor,
+      projectId,
+      entry: { pid: process.pid, startTime, dir: opts.projectDir, name: opts.project },
+      ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
+    });
+    cleanup.push(() => front.close());
     const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
     const supervisor = createSupervisor({
       project: opts.project,
@@ -134,6 +147,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       events,
       recordProcesses: (recs) => writeInstanceRecords(paths, recs),
       busEnv: { CONSUL_HTTP_ADDR: `127.0.0.1:${apiPort}` },
+      // A planned stop: deregistered first, then the front door lets in-flight requests finish, then the signal.
+      drain: (serviceId) => front.door.drain(serviceId),
       ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
     });
     const info: DaemonInfo = {
@@ -146,6 +161,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       startedAt,
       machineMode: opts.machineMode,
       secrets: [],
+      frontDoorUrl: `http://localhost:${front.port}`,
     };
     const record: DaemonRecord = {
       pid: process.pid,
@@ -157,6 +173,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       apiHost: '127.0.0.1',
       apiPort,
       dnsPort: bus.dns.port,
+      httpPort: front.port,
       startedAt,
       attached: opts.attached,
     };
@@ -193,6 +210,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         info.secrets = config.secrets ?? [];
         // Seeds first, so instances that read their configuration from KV at start find it.
         const kv = await seedKv(bus.data.kv, config.kv ?? {});
+        front.door.setServices(Object.keys(config.services));
         if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
         return { ...supervisor.apply(config), kv };
       },

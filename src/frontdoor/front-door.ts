@@ -25,6 +25,8 @@ export interface FrontDoor {
   drain(serviceId: string): Promise<void>;
   routes(): RouteInfo[];
   stats(): InstanceStats[];
+  /** Names the project's configured services, so one with no instance at all still answers 503 rather than 404. */
+  setServices(names: string[]): void;
   /** Unsubscribes from the bus and closes every upstream connection; safe to call twice. */
   close(): void;
 }
@@ -38,7 +40,13 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const upgrades = new Set<Duplex>();
   let closed = false;
 
-  const ctx = { routes: opts.routes, project: opts.project, domain: opts.domain, resolveService: (label: string) => table.resolveService(label) };
+  const configured = new Map<string, string>();
+  const ctx = {
+    routes: opts.routes,
+    project: opts.project,
+    domain: opts.domain,
+    resolveService: (label: string) => table.resolveService(label) ?? configured.get(label.toLowerCase()),
+  };
 
   const countOf = (service: string, tag?: string): { instances: number; passing: number } => {
     const all = store.instancesOf(service).filter((s) => tag === undefined || s.Tags.some((t) => t.toLowerCase() === tag));
@@ -133,6 +141,10 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       });
     },
 
+    setServices(names) {
+      configured.clear();
+      for (const n of names) configured.set(n.toLowerCase(), n);
+    },
     drain(serviceId) {
       const u = table.upstream(serviceId);
       if (!u) return Promise.resolve();

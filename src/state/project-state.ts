@@ -30,6 +30,8 @@ export interface DaemonRecord {
   apiPort: number;
   /** DNS (UDP and TCP) on apiHost, when the daemon serves it. */
   dnsPort?: number;
+  /** The front door's HTTP port on 127.0.0.1. */
+  httpPort?: number;
   startedAt: string;
   attached: boolean;
 }

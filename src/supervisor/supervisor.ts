@@ -93,6 +93,8 @@ export interface SupervisorDeps {
   baseEnv?: NodeJS.ProcessEnv;
   /** Variables that tell instances where the bus is (CONSUL_HTTP_ADDR). */
   busEnv?: Record<string, string>;
+  /** Lets in-flight requests to a deregistered instance finish (the front door), before it is signalled. */
+  drain?: (serviceId: string) => Promise<void>;
 }
 
 /** The supervisor's interface to the daemon and control API. */
@@ -465,7 +467,9 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       }
       const tree = inst.tree;
       inst.state = 'stopping';
+      const ids = [inst.name, ...(inst.registered ?? []).map((r) => r.serviceId)];
       deregister(inst);
+      if (deps.drain) await Promise.all([...new Set(ids)].map((id) => deps.drain!(id).catch(() => undefined)));
       const grace = inst.spec.stopGrace;
       event({ type: 'stopping', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} stopping (${reason}; ${inst.spec.stopSignal}, grace ${secondsText(grace)})` });
       const began = Date.now();

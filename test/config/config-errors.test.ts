@@ -24,7 +24,7 @@ const cases: BadConfig[] = [
   {
     name: 'unknown key with no close match lists the allowed keys',
     text: yaml('name: shop', 'colour: blue', 'services: {}'),
-    message: 'colour: unknown key; allowed keys are $schema, name, machines, api_port, bus, kv, secrets, services (machineroom.yml:2:1)',
+    message: 'colour: unknown key; allowed keys are $schema, name, machines, api_port, front_door, bus, kv, secrets, services (machineroom.yml:2:1)',
   },
   {
     name: 'a Compose key name points at ours',
