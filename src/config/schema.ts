@@ -165,6 +165,19 @@ const serviceSchema = Type.Object(
     restart: Type.Optional(restartSchema),
     stop_signal: Type.Optional(signalSchema),
     stop_grace: Type.Optional(durationSchema('Stop grace period', 'How long an instance has to exit after the stop signal before SIGKILL. Kubernetes: terminationGracePeriodSeconds; Nomad: kill_timeout.', D.stopGrace)),
+    routes: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            hosts: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), { ...about('Hosts', 'Extra host names the front door routes to this service (e.g. shop.localhost).') })),
+            paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { ...about('Path prefixes', 'Path prefixes routed to this service; the longest match wins.') })),
+            strip: Type.Optional(Type.Boolean({ ...about('Strip prefix', 'Remove the matched path prefix before forwarding.'), default: false })),
+          },
+          { additionalProperties: false },
+        ),
+        { ...about('Routes', 'Extra front-door routes: host names and/or path prefixes. Kubernetes: Ingress rules.') },
+      ),
+    ),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { ...about('Tags', 'Tags registered on the service bus with every instance (Consul service tags). Nomad: service tags.') })),
     meta: Type.Optional(
       Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()], { errorMessage: 'expected a string, number or boolean' }), {

@@ -72,6 +72,8 @@ export interface ResolvedService {
   stopSignal: NodeJS.Signals;
   stopGrace: Millis;
   tags: string[];
+  /** Extra front-door routes (host names and/or path prefixes). */
+  routes: { hosts: string[]; paths: string[]; strip: boolean }[];
   meta: Record<string, string>;
   profiles: string[];
   /** Where the service is declared. */

@@ -211,6 +211,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // Seeds first, so instances that read their configuration from KV at start find it.
         const kv = await seedKv(bus.data.kv, config.kv ?? {});
         front.door.setServices(Object.keys(config.services));
+        front.door.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
         if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
         return { ...supervisor.apply(config), kv };
       },

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../log/index.js';
+import type { RouteConfig } from './types.js';
 import { createBalancer } from './balancer.js';
 import { matchRoute } from './match-route.js';
 import { sendIndex, sendUnavailable, sendUnknownHost } from './pages.js';
@@ -27,6 +28,8 @@ export interface FrontDoor {
   stats(): InstanceStats[];
   /** Names the project's configured services, so one with no instance at all still answers 503 rather than 404. */
   setServices(names: string[]): void;
+  /** Replaces the configured routes (on every config apply). */
+  setRoutes(routes: RouteConfig[]): void;
   /** Unsubscribes from the bus and closes every upstream connection; safe to call twice. */
   close(): void;
 }
@@ -141,6 +144,9 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       });
     },
 
+    setRoutes(routes) {
+      ctx.routes = routes;
+    },
     setServices(names) {
       configured.clear();
       for (const n of names) configured.set(n.toLowerCase(), n);

@@ -29,7 +29,7 @@ test('the daemon serves every service at <service>.localhost through its front d
   const port = await freePort();
   const dir = makeProject({
     'server.js': SERVER_JS,
-    'machineroom.yml': `name: doortest\nservices:\n  web:\n    command: node server.js\n    replicas: 2\n    port: ${port}\n    health: { http: /health, interval: 500ms }\n`,
+    'machineroom.yml': `name: doortest\nservices:\n  web:\n    command: node server.js\n    replicas: 2\n    port: ${port}\n    health: { http: /health, interval: 500ms }\n    routes:\n      - hosts: [shop.localhost]\n        paths: [/api]\n        strip: true\n`,
   });
   dirs.push(dir);
   const up = await runCli(['up', '-d', '--wait'], { cwd: dir });
@@ -44,6 +44,9 @@ test('the daemon serves every service at <service>.localhost through its front d
     return seen.size === 2;
   });
   for (const host of ['web.doortest.localhost', 'web.service.consul']) assert.equal((await get(httpPort, host)).status, 200, host);
+  // A configured route: its host and path prefix reach web (the test backend answers any path).
+  assert.equal((await get(httpPort, 'shop.localhost', '/api/items')).status, 200, 'routes: hosts + paths');
+  assert.equal((await get(httpPort, 'shop.localhost', '/other')).status, 404, 'outside the configured path prefix');
   const index = await get(httpPort, 'machineroom.localhost');
   assert.equal(index.status, 200);
   assert.match(index.body, /web\.localhost/);

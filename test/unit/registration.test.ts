@@ -19,6 +19,7 @@ function spec(over: Partial<ResolvedService>): ResolvedService {
     stopSignal: 'SIGTERM',
     stopGrace: 10000,
     tags: ['development'],
+    routes: [],
     meta: { owner: 'me' },
     profiles: [],
     ...over,
