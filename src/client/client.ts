@@ -5,7 +5,7 @@ import { readLiveDaemon, readToken } from '../state/index.js';
 import type { DaemonRecord, StatePaths } from '../state/index.js';
 import type { LogLine, MachineroomEvent } from '../supervisor/index.js';
 import { TOKEN_HEADER, VERSION_HEADER } from './protocol.js';
-import type { ApplyResult, DaemonInfo, MachineRoom, RoomStatus, RunLease } from './machine-room.js';
+import type { ApplyResult, DaemonInfo, MachineRoom, RoomStatus, RunLease, Traffic } from './machine-room.js';
 import { VERSION } from './version.js';
 
 async function* readNdjson<T>(res: Response): AsyncGenerator<T> {
@@ -87,6 +87,7 @@ export function createClient(baseUrl: string, token: string | undefined): Machin
     runLease: (service) => getJson<RunLease>('POST', 'run', { service }),
     releaseRun: async (runId) => void (await getJson('DELETE', `run/${encodeURIComponent(runId)}`)),
     shutdown: async () => void (await getJson('POST', 'shutdown')),
+    traffic: () => getJson<Traffic>('GET', 'traffic'),
   };
 }
 

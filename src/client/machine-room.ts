@@ -44,6 +44,27 @@ export interface RunLease {
   command: string[];
 }
 
+/** One instance's traffic through the front door. */
+export interface InstanceTraffic {
+  id: string;
+  service: string;
+  address: string;
+  requests: number;
+  errors: number;
+  inFlight: number;
+  p50: number;
+  p99: number;
+  draining: boolean;
+  ejected: boolean;
+}
+
+/** The front door as the control API reports it. */
+export interface Traffic {
+  url: string;
+  routes: { service: string; hosts: string[]; paths?: string[] }[];
+  instances: InstanceTraffic[];
+}
+
 /** The operations of a running machine room. */
 export interface MachineRoom {
   info(): Promise<DaemonInfo>;
@@ -60,4 +81,6 @@ export interface MachineRoom {
   releaseRun(runId: string): Promise<void>;
   /** Asks the daemon to stop everything and exit; resolves once it has begun. */
   shutdown(): Promise<void>;
+  /** The front door's routes and per-instance counters (requests, errors, in flight, p50/p99 ms). */
+  traffic(): Promise<Traffic>;
 }

@@ -96,6 +96,7 @@ export function createControlApi(opts: { room: MachineRoom; token: string; versi
       await room.releaseRun(rest[0] ?? '');
       return json(200, { ok: true }, version);
     },
+    'GET traffic': async () => json(200, await room.traffic(), version),
     'POST shutdown': async () => {
       await room.shutdown();
       return json(202, { ok: true }, version);

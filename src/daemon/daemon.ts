@@ -29,7 +29,8 @@ import { createAsyncQueue } from './async-queue.js';
 import { createControlApi } from './control-api.js';
 import { startBus } from './start-bus.js';
 import { startFrontDoor } from './start-front-door.js';
-import { checkOrigin, serveHandler } from '../http/index.js';
+import { bufferedResponse, checkOrigin, serveHandler } from '../http/index.js';
+import { renderMetrics } from './metrics.js';
 import { bindApiPort, createApiServer } from './listen.js';
 import type { DaemonInfo, MachineRoom, RunLease } from '../client/index.js';
 import { sweepLeftovers } from './sweep.js';
@@ -236,6 +237,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         runs.delete(runId);
         await release?.();
       },
+      traffic: async () => ({ url: `http://localhost:${front.port}`, routes: front.door.routes(), instances: front.door.stats() }),
       shutdown: async () => {
         void shutdown();
       },
@@ -243,9 +245,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const control = createControlApi({ room, token, version: VERSION });
     // One listener: the control API under /v1/machineroom/, the Consul-compatible API for the rest; both loopback-only.
     serveHandler(server, async (req, info) => {
-      if (new URL(req.url).pathname.startsWith('/v1/machineroom/')) return control(req, info);
+      const path = new URL(req.url).pathname;
+      if (path.startsWith('/v1/machineroom/')) return control(req, info);
       const bad = checkOrigin(req);
       if (bad) return new Response(bad.message + '\n', { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      if (path === '/metrics' && req.method === 'GET') {
+        const text = renderMetrics(await room.status(), await room.traffic());
+        return bufferedResponse(text, { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+      }
       return bus.consul(req, info);
     });
     events.emit({ type: 'daemon', level: 'info', message: `daemon ${VERSION} up for project ${opts.project} (pid ${process.pid}, API ${info.apiUrl}, ${opts.machineMode} machines)` });

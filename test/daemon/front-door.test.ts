@@ -52,6 +52,14 @@ test('the daemon serves every service at <service>.localhost through its front d
   assert.match(index.body, /web\.localhost/);
   assert.equal((await get(httpPort, 'nosuch.localhost')).status, 404);
 
+  // Counters in the control API and Prometheus text on the API listener.
+  const apiPort = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { apiPort: number }).apiPort;
+  const traffic = (await (await fetch(`http://127.0.0.1:${apiPort}/v1/machineroom/traffic`)).json()) as { instances: { id: string; requests: number }[] };
+  assert.ok(traffic.instances.filter((i) => i.id.startsWith('web.')).reduce((n, i) => n + i.requests, 0) >= 4, 'requests counted per instance');
+  const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  assert.match(metrics, /^machineroom_frontdoor_requests_total\{project="doortest",service="web",instance="web\.1"\} \d+$/m);
+  assert.match(metrics, /^machineroom_instance_up\{project="doortest",service="web",instance="web\.2",state="running",health="passing"\} 1$/m);
+
   assert.equal((await runCli(['stop', 'web'], { cwd: dir })).code, 0);
   const gone = await waitFor('503 once web has no instance', async () => {
     const r = await get(httpPort, 'web.localhost', '/', 'application/json');
