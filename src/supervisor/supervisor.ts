@@ -330,12 +330,12 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     inst.exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
         if (inst.child !== child) return resolve();
-        onExit(inst, child, { code: null, signal: null, at: Date.now() }, err.message);
+        onExit(inst, { code: null, signal: null, at: Date.now() }, err.message);
         resolve();
       });
       child.once('exit', (code, signal) => {
         if (inst.child !== child) return resolve();
-        onExit(inst, child, { code, signal, at: Date.now() });
+        onExit(inst, { code, signal, at: Date.now() });
         resolve();
       });
     });
@@ -406,7 +406,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
 
   // ---- exits and restarts ----------------------------------------------------------------------
 
-  function onExit(inst: Instance, child: ChildProcess, exit: ExitInfo, spawnError?: string): void {
+  function onExit(inst: Instance, exit: ExitInfo, spawnError?: string): void {
     delete inst.child;
     if (inst.listenTimer) clearTimeout(inst.listenTimer);
     deregister(inst);
@@ -421,7 +421,6 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     recordProcesses();
     if (planned) return; // stopInstance finishes the job
-    void child;
     const ranMs = Date.now() - (inst.startedAt ?? Date.now());
     const policy = inst.spec.restart.policy;
     const failed = spawnError !== undefined || exit.code !== 0;
