@@ -41,6 +41,7 @@ export function resolveFrontDoor(fd: ConfigOptions['front_door'], httpPortEnv: s
     httpPort: resolvePortSetting(fd?.http_port, httpPortEnv, CONFIG_DEFAULTS.httpPort, 'MACHINEROOM_HTTP_PORT'),
     balancer: fd?.balancer ?? CONFIG_DEFAULTS.balancer,
     drainTimeout: parseDuration(fd?.drain_timeout ?? CONFIG_DEFAULTS.drainTimeout) ?? 30_000,
+    accessLog: fd?.access_log ?? false,
   };
 }
 

@@ -45,6 +45,7 @@ export async function resolveService(options: ServiceOptions, ctx: ServiceContex
     stopSignal: toSignal(options.stop_signal ?? D.stopSignal),
     stopGrace: toMillis(options.stop_grace, D.stopGrace),
     tags: options.tags ?? [],
+    ...(options.access_log !== undefined ? { accessLog: options.access_log } : {}),
     routes: (options.routes ?? []).map((r) => ({ hosts: r.hosts ?? [], paths: r.paths ?? [], strip: r.strip ?? false })),
     meta: resolveMeta(options.meta, findNode(ctx.node, ['meta'])),
     profiles: options.profiles ?? [],

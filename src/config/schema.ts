@@ -165,6 +165,7 @@ const serviceSchema = Type.Object(
     restart: Type.Optional(restartSchema),
     stop_signal: Type.Optional(signalSchema),
     stop_grace: Type.Optional(durationSchema('Stop grace period', 'How long an instance has to exit after the stop signal before SIGKILL. Kubernetes: terminationGracePeriodSeconds; Nomad: kill_timeout.', D.stopGrace)),
+    access_log: Type.Optional(Type.Boolean({ ...about('Access log', "Log this service's requests through the front door (overrides front_door.access_log).") })),
     routes: Type.Optional(
       Type.Array(
         Type.Object(
@@ -219,6 +220,7 @@ const configSchema = Type.Object(
               default: D.balancer,
             }),
           ),
+          access_log: Type.Optional(Type.Boolean({ ...about('Access log', 'Log every proxied request (service, instance, status, duration) in the log stream; off by default. A service can switch it on or off for itself.'), default: false })),
           drain_timeout: Type.Optional(durationSchema('Drain timeout', 'How long a stopping instance may finish its in-flight requests after it stops getting new ones, before it is signalled.', D.drainTimeout)),
         },
         { ...about('Front door', 'The service-aware reverse proxy: http://<service>.localhost:<port>/ reaches the healthy instances of a service.'), additionalProperties: false },

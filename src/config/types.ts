@@ -72,6 +72,8 @@ export interface ResolvedService {
   stopSignal: NodeJS.Signals;
   stopGrace: Millis;
   tags: string[];
+  /** Log this service's requests through the front door; undefined follows front_door.access_log. */
+  accessLog?: boolean;
   /** Extra front-door routes (host names and/or path prefixes). */
   routes: { hosts: string[]; paths: string[]; strip: boolean }[];
   meta: Record<string, string>;
@@ -97,6 +99,8 @@ export interface ResolvedFrontDoor {
   httpPort: number;
   balancer: 'least-conn' | 'round-robin' | 'p2c';
   drainTimeout: Millis;
+  /** Log every proxied request (services may override). */
+  accessLog: boolean;
 }
 
 /** The whole project, resolved. */

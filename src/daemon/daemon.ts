@@ -127,7 +127,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     cleanup.push(() => bus.close());
     const { store, checker } = bus;
+    // The access log: off by default (a busy app must not flood the terminal), on globally or per service.
+    const accessLog = { global: opts.frontDoor.accessLog, services: new Map<string, boolean>() };
     const front = await startFrontDoor({
+      onAccess: (e) => {
+        if (!(accessLog.services.get(e.service) ?? accessLog.global)) return;
+        const text = `${e.method} ${e.host}${e.path} → ${e.instance ?? '-'} ${e.completed ? e.status : `${e.status} (client went away)`} ${Math.round(e.durationMs * 10) / 10}ms`;
+        logs.write({ ts: Date.now(), source: 'frontdoor', service: e.service, stream: 'stdout', text });
+      },
       store,
       project: opts.project,
       domain: opts.bus.domain,
@@ -212,6 +219,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // Seeds first, so instances that read their configuration from KV at start find it.
         const kv = await seedKv(bus.data.kv, config.kv ?? {});
         front.door.setServices(Object.keys(config.services));
+        accessLog.global = config.frontDoor?.accessLog ?? accessLog.global;
+        accessLog.services = new Map(Object.values(config.services).flatMap((s) => (s.accessLog === undefined ? [] : [[s.name, s.accessLog] as [string, boolean]])));
         front.door.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
         if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
         return { ...supervisor.apply(config), kv };

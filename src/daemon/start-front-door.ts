@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { BusStore } from '../bus/index.js';
 import type { ResolvedFrontDoor } from '../config/index.js';
 import { createFrontDoor } from '../frontdoor/index.js';
-import type { FrontDoor } from '../frontdoor/index.js';
+import type { AccessEntry, FrontDoor } from '../frontdoor/index.js';
 import type { RegisteredProject } from '../state/index.js';
 import { bindPort } from './listen.js';
 
@@ -35,8 +35,16 @@ export async function startFrontDoor(opts: {
   projectId: string;
   entry: Omit<RegisteredProject, 'ports'>;
   registryDir?: string;
+  onAccess?: (entry: AccessEntry) => void;
 }): Promise<ServedFrontDoor> {
-  const door = createFrontDoor({ store: opts.store, project: opts.project, domain: opts.domain, balancer: opts.settings.balancer, drainTimeoutMs: opts.settings.drainTimeout });
+  const door = createFrontDoor({
+    store: opts.store,
+    project: opts.project,
+    domain: opts.domain,
+    balancer: opts.settings.balancer,
+    drainTimeoutMs: opts.settings.drainTimeout,
+    ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
+  });
   const make = () => {
     const s = createServer({ noDelay: true });
     s.keepAliveTimeout = 5000;

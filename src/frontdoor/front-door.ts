@@ -117,11 +117,25 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       if (m.kind === 'index') return sendIndex(req, res, routes());
       if (m.kind === 'none') return sendUnknownHost(req, res, m.host, routes());
       if (log.debugEnabled) log.debug(`${req.method} ${req.headers.host}${req.url} → ${m.service}${m.tag ? ` [${m.tag}]` : ''} ${m.path}`);
+      const choose = chooser(m.service, m.tag, req);
+      let chosen: string | undefined;
+      const onAccess = options.onAccess;
+      if (onAccess) {
+        const started = performance.now();
+        const service = m.service;
+        res.once('close', () =>
+          onAccess({ service, instance: chosen, method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '/', status: res.statusCode, durationMs: performance.now() - started, completed: res.writableFinished }),
+        );
+      }
       proxyRequest(req, res, m.path, {
         ...opts.timeouts,
         maxFails: opts.maxFails,
         failTimeoutMs: opts.failTimeoutMs,
-        choose: chooser(m.service, m.tag, req),
+        choose: (...args: Parameters<typeof choose>) => {
+          const c = choose(...args);
+          if (c) chosen = c.upstream.id;
+          return c;
+        },
         unavailable: (requestId) => sendUnavailable(req, res, unavailableInfo(m.service, m.tag), requestId),
       });
     },

@@ -35,6 +35,22 @@ export interface FrontDoorOptions {
   maxFails?: number;
   failTimeoutMs?: number;
   drainTimeoutMs?: number;
+  /** Hears every proxied request when it ends (the daemon's access log). */
+  onAccess?: (entry: AccessEntry) => void;
+}
+
+/** One proxied request, for the access log. */
+export interface AccessEntry {
+  service: string;
+  /** The instance that answered (the last one tried); undefined when none was available. */
+  instance: string | undefined;
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** False when the client went away before the answer was complete. */
+  completed: boolean;
 }
 
 /** Options with every default filled in. */

@@ -29,7 +29,7 @@ test('the daemon serves every service at <service>.localhost through its front d
   const port = await freePort();
   const dir = makeProject({
     'server.js': SERVER_JS,
-    'machineroom.yml': `name: doortest\nservices:\n  web:\n    command: node server.js\n    replicas: 2\n    port: ${port}\n    health: { http: /health, interval: 500ms }\n    routes:\n      - hosts: [shop.localhost]\n        paths: [/api]\n        strip: true\n`,
+    'machineroom.yml': `name: doortest\nservices:\n  web:\n    command: node server.js\n    replicas: 2\n    port: ${port}\n    health: { http: /health, interval: 500ms }\n    access_log: true\n    routes:\n      - hosts: [shop.localhost]\n        paths: [/api]\n        strip: true\n`,
   });
   dirs.push(dir);
   const up = await runCli(['up', '-d', '--wait'], { cwd: dir });
@@ -51,6 +51,9 @@ test('the daemon serves every service at <service>.localhost through its front d
   assert.equal(index.status, 200);
   assert.match(index.body, /web\.localhost/);
   assert.equal((await get(httpPort, 'nosuch.localhost')).status, 404);
+
+  // The access log (on for web): service, instance, status and duration in the log stream.
+  await waitFor('an access log line', async () => /frontdoor +\| GET web\.localhost:\d+\/ → web\.\d 200 [\d.]+ms/.test((await runCli(['logs', 'web'], { cwd: dir })).stdout));
 
   // Counters in the control API and Prometheus text on the API listener.
   const apiPort = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { apiPort: number }).apiPort;
