@@ -110,6 +110,9 @@ function nextStatus(r: Running, current: CheckStatus, result: ProbeResult, now: 
   return current;
 }
 
+/** The shortest time a never-passed check counts as starting rather than failing. */
+const MIN_STARTING_MS = 5_000;
+
 interface Ttl {
   spec: TtlCheckSpec;
   timer: NodeJS.Timeout | undefined;
@@ -237,10 +240,11 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     isStarting(checkId) {
       const r = running.get(checkId);
       if (!r || r.everPassed) return false;
-      // Quick early probes must not make a slow starter look failed: it is starting until the start period, or as long
-      // as failure_threshold probes at the normal interval would take, has passed.
+      // Quick early probes must not make a slow starter look failed: until its first pass it is starting for the start
+      // period, or as long as failure_threshold probes at the normal interval would take, and never less than
+      // MIN_STARTING_MS (a node app on a loaded machine can take a few seconds to listen).
       const h = r.spec.health;
-      return now() - r.startedAt < Math.max(h.startPeriod, h.failureThreshold * h.interval) || r.failedProbes < h.failureThreshold;
+      return now() - r.startedAt < Math.max(h.startPeriod, h.failureThreshold * h.interval, MIN_STARTING_MS) || r.failedProbes < h.failureThreshold;
     },
     close() {
       for (const id of [...running.keys(), ...ttls.keys()]) this.remove(id);
