@@ -3,6 +3,7 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { LogFilter, LogLine, MachineroomEvent } from '../supervisor/index.js';
 import type { InstanceStatus, ServiceStatus } from './status.js';
+import type { InstanceStats, RouteInfo } from '../frontdoor/index.js';
 
 /** Who the daemon is. */
 export interface DaemonInfo {
@@ -44,24 +45,13 @@ export interface RunLease {
   command: string[];
 }
 
-/** One instance's traffic through the front door. */
-export interface InstanceTraffic {
-  id: string;
-  service: string;
-  address: string;
-  requests: number;
-  errors: number;
-  inFlight: number;
-  p50: number;
-  p99: number;
-  draining: boolean;
-  ejected: boolean;
-}
+/** One instance's traffic through the front door (the front door's own counters). */
+export type InstanceTraffic = InstanceStats;
 
 /** The front door as the control API reports it. */
 export interface Traffic {
   url: string;
-  routes: { service: string; hosts: string[]; paths?: string[] }[];
+  routes: RouteInfo[];
   instances: InstanceTraffic[];
 }
 
