@@ -27,7 +27,7 @@ test('an instance SIGKILLed under load loses at most its in-flight requests', as
   });
   dirs.push(dir);
   assert.equal((await runCli(['up', '-d', '--wait'], { cwd: dir })).code, 0);
-  const httpPort = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { httpPort: number }).httpPort;
+  const { httpPort, apiPort } = JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { httpPort: number; apiPort: number };
   const load = spawn(process.execPath, [join(ROOT, 'test/fixtures/load/load.mjs'), String(httpPort), 'web.localhost', String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(load);
   let out = '';
@@ -36,7 +36,11 @@ test('an instance SIGKILLed under load loses at most its in-flight requests', as
 
   const before = await cliJson<RoomStatus>(['ps', '--json'], dir);
   const victim = before.instances[1]!;
-  await new Promise((r) => setTimeout(r, 500).unref()); // let traffic flow to every instance first (not a timing assertion)
+  // Kill only once the load reaches every instance, so the victim has requests in flight.
+  await waitFor('traffic on every instance', async () => {
+    const t = (await (await fetch(`http://127.0.0.1:${apiPort}/v1/machineroom/traffic`)).json()) as { instances: { id: string; requests: number }[] };
+    return before.instances.every((i) => (t.instances.find((x) => x.id === i.name)?.requests ?? 0) > 0);
+  });
   process.kill(victim.pid!, 'SIGKILL');
   await waitFor('web.2 restarted and healthy again', async () => {
     const s = await cliJson<RoomStatus>(['ps', '--json'], dir);

@@ -4,7 +4,7 @@
 import type { CheckStatus } from '../index.js';
 import { badRequest, rpcError } from './consul-error.js';
 import { FieldReader, isObject } from './decode-fields.js';
-import { decodeServiceTaggedAddresses, metaProblem } from './service-definition.js';
+import { decodeServiceFields, isAnyAddress, metaProblem } from './service-definition.js';
 import type { ApiContext } from './api-context.js';
 
 /** A service registered through the catalog. */
@@ -167,22 +167,12 @@ export function createCatalogRegistry(ctx: ApiContext): CatalogRegistry {
 
         const changed: { service?: CatalogServiceDef; checks: CatalogCheckDef[] } = { checks: [] };
         if (svc) {
-          const name = svc.string('Service') ?? '';
+          const { Name: name, ...fields } = decodeServiceFields(svc, 'Service');
           if (!name) throw badRequest('Must provide service name');
-          const s: CatalogServiceDef = {
-            ID: svc.string('ID') || name,
-            Service: name,
-            Tags: svc.strings('Tags') ?? [],
-            Address: svc.string('Address') ?? '',
-            Port: svc.int('Port') ?? 0,
-            Meta: svc.stringMap('Meta') ?? {},
-            Weights: { Passing: 1, Warning: 1 },
-            EnableTagOverride: svc.bool('EnableTagOverride') ?? false,
-            TaggedAddresses: decodeServiceTaggedAddresses(svc),
-          };
+          const s: CatalogServiceDef = { ...fields, Service: name };
           const w = svc.object('Weights');
           if (w) s.Weights = { Passing: w.int('Passing') ?? 1, Warning: w.int('Warning') ?? 1 };
-          if (['0.0.0.0', '::', '[::]'].includes(s.Address)) throw badRequest('Invalid service address');
+          if (isAnyAddress(s.Address)) throw badRequest('Invalid service address');
           const problem = metaProblem(s.Meta);
           if (problem) throw badRequest(`Invalid service metadata: ${problem}`);
           const clash = ctx.store.service(s.ID);

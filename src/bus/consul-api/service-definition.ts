@@ -35,7 +35,8 @@ export function metaProblem(meta: Record<string, string>): string | undefined {
   return undefined;
 }
 
-function isAnyAddress(address: string): boolean {
+/** Whether an address is a wildcard, which Consul refuses as a service address. */
+export function isAnyAddress(address: string): boolean {
   return ['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0'].includes(address);
 }
 
@@ -64,11 +65,10 @@ function rejectUnsupported(r: FieldReader): void {
   }
 }
 
-/** Decodes and validates a registration; its checks come back named and resolved. */
-export function decodeServiceRegistration(body: unknown, opts: { scriptChecks: boolean; limits: CheckLimits }): { service: ServiceDef; checks: CheckDef[] } {
-  const r = FieldReader.of(body, '');
-  const name = r.string('Name') ?? '';
-  const service: ServiceDef = {
+/** The service fields agent and catalog registrations share, the name read from `nameField`; validation is the caller's. */
+export function decodeServiceFields(r: FieldReader, nameField: 'Name' | 'Service'): ServiceDef {
+  const name = r.string(nameField) ?? '';
+  return {
     ID: r.string('ID') || name,
     Name: name,
     Tags: r.strings('Tags') ?? [],
@@ -79,6 +79,13 @@ export function decodeServiceRegistration(body: unknown, opts: { scriptChecks: b
     EnableTagOverride: r.bool('EnableTagOverride') ?? false,
     TaggedAddresses: decodeServiceTaggedAddresses(r),
   };
+}
+
+/** Decodes and validates a registration; its checks come back named and resolved. */
+export function decodeServiceRegistration(body: unknown, opts: { scriptChecks: boolean; limits: CheckLimits }): { service: ServiceDef; checks: CheckDef[] } {
+  const r = FieldReader.of(body, '');
+  const service = decodeServiceFields(r, 'Name');
+  const name = service.Name;
   const weights = r.object('Weights');
   const rawChecks: RawCheck[] = [];
   const single = r.object('Check');
