@@ -1,77 +1,86 @@
-// The routing table: per service, its healthy (passing or warning, as Consul DNS) instances, kept current from store.subscribe.
-import type { BusStore, StoreChange } from '../bus/index.js';
+// The routing table of one front door process: per service, its healthy (passing or warning, as Consul DNS) instances
+// as upstreams with their pools and counters, replaced on every RoutingState.
 import { closeIdleSockets, createUpstream } from './upstream.js';
 import type { Upstream } from './upstream.js';
+import type { RoutingService, RoutingState } from './routing-state.js';
 
 /** Live view of which instances may receive traffic. */
 export interface RoutingTable {
+  /** Takes a new state; older versions than the one applied are ignored. */
+  apply(state: RoutingState): void;
+  readonly state: RoutingState;
   /** Healthy instances of a service (critical ones excluded), optionally only those with a tag. */
   healthy(service: string, tag?: string): Upstream[];
   /** Upstream state by instance ID (present while the instance is registered). */
   upstream(id: string): Upstream | undefined;
   all(): Upstream[];
-  /** The registered service name a (lower-case) host label stands for, if any. */
+  /** The service as last published (instances with health, last check). */
+  service(name: string): RoutingService | undefined;
+  /** The registered or configured service name a (lower-case) host label stands for, if any. */
   resolveService(label: string): string | undefined;
   close(): void;
 }
 
-/** Builds the table from the store and follows its changes (no polling). */
-export function createRoutingTable(store: BusStore): RoutingTable {
+const EMPTY: RoutingState = { version: 0, services: [], draining: [], routes: [], configured: [], accessLog: { global: false, services: {} } };
+
+function retire(u: Upstream): void {
+  closeIdleSockets(u);
+  if (u.inFlight === 0) u.agent.destroy();
+  else u.idleWaiters.push(() => u.agent.destroy());
+}
+
+/** An empty table; apply() fills it. */
+export function createRoutingTable(): RoutingTable {
   const upstreams = new Map<string, Upstream>();
-  const healthyByService = new Map<string, Upstream[]>();
-  const byLabel = new Map<string, string>();
-
-  const rebuild = (name: string): void => {
-    const list: Upstream[] = [];
-    const seen = new Set<string>();
-    for (const svc of store.instancesOf(name)) {
-      seen.add(svc.ID);
-      let u = upstreams.get(svc.ID);
-      if (!u) {
-        u = createUpstream(svc);
-        upstreams.set(svc.ID, u);
-      }
-      u.address = svc.Address;
-      u.port = svc.Port;
-      u.tags = svc.Tags;
-      const status = store.statusOf(svc.ID);
-      if (status === 'critical') continue;
-      u.weight = Math.max(1, status === 'warning' ? (svc.Weights?.Warning ?? 1) : (svc.Weights?.Passing ?? 1));
-      list.push(u);
-    }
-    for (const [id, u] of upstreams) {
-      if (u.service === name && !seen.has(id)) {
-        upstreams.delete(id);
-        closeIdleSockets(u);
-        if (u.inFlight === 0) u.agent.destroy();
-        else u.idleWaiters.push(() => u.agent.destroy());
-      }
-    }
-    if (seen.size > 0) {
-      healthyByService.set(name, list);
-      byLabel.set(name.toLowerCase(), name);
-    } else {
-      healthyByService.delete(name);
-      if (byLabel.get(name.toLowerCase()) === name) byLabel.delete(name.toLowerCase());
-    }
-  };
-
-  const rebuildAll = (): void => {
-    const names = new Set(store.services().map((s) => s.Service));
-    for (const name of healthyByService.keys()) names.add(name);
-    for (const name of names) rebuild(name);
-  };
-
-  const onChange = (change: StoreChange): void => {
-    if (change.kind === 'service') rebuild(change.service.Service);
-    else if (change.kind === 'check' && change.check.ServiceName) rebuild(change.check.ServiceName);
-    else rebuildAll();
-  };
-
-  const unsubscribe = store.subscribe(onChange);
-  rebuildAll();
+  let healthyByService = new Map<string, Upstream[]>();
+  let byName = new Map<string, RoutingService>();
+  let byLabel = new Map<string, string>();
+  let state = EMPTY;
 
   return {
+    apply(next) {
+      if (next.version !== 0 && next.version <= state.version) return;
+      state = next;
+      const draining = new Set(next.draining);
+      const seen = new Set<string>();
+      const healthy = new Map<string, Upstream[]>();
+      const names = new Map<string, RoutingService>();
+      const labels = new Map<string, string>();
+      for (const name of next.configured) labels.set(name.toLowerCase(), name);
+      for (const svc of next.services) {
+        names.set(svc.name, svc);
+        labels.set(svc.name.toLowerCase(), svc.name);
+        const list: Upstream[] = [];
+        for (const inst of svc.instances) {
+          seen.add(inst.id);
+          let u = upstreams.get(inst.id);
+          if (!u || u.address !== inst.address || u.port !== inst.port) {
+            if (u) retire(u);
+            u = createUpstream(inst);
+            upstreams.set(inst.id, u);
+          }
+          u.tags = inst.tags;
+          u.weight = inst.weight;
+          const wasDraining = u.draining;
+          u.draining = draining.has(inst.id);
+          if (u.draining && !wasDraining) closeIdleSockets(u);
+          if (inst.status !== 'critical') list.push(u);
+        }
+        healthy.set(svc.name, list);
+      }
+      for (const [id, u] of upstreams) {
+        if (!seen.has(id)) {
+          upstreams.delete(id);
+          retire(u);
+        }
+      }
+      healthyByService = healthy;
+      byName = names;
+      byLabel = labels;
+    },
+    get state() {
+      return state;
+    },
     healthy(service, tag) {
       const list = healthyByService.get(service) ?? [];
       if (tag === undefined) return list;
@@ -79,12 +88,13 @@ export function createRoutingTable(store: BusStore): RoutingTable {
     },
     upstream: (id) => upstreams.get(id),
     all: () => [...upstreams.values()],
+    service: (name) => byName.get(name),
     resolveService: (label) => byLabel.get(label),
     close() {
-      unsubscribe();
       for (const u of upstreams.values()) u.agent.destroy();
       upstreams.clear();
       healthyByService.clear();
+      byName.clear();
       byLabel.clear();
     },
   };

@@ -1,6 +1,6 @@
 // Per-instance upstream state: a keep-alive agent, in-flight and failure counters, drain and ejection, latencies.
 import { Agent } from 'node:http';
-import type { CatalogService } from '../bus/index.js';
+import type { RoutingInstance } from './routing-state.js';
 
 const LATENCY_SAMPLES = 1024;
 
@@ -26,16 +26,16 @@ export interface Upstream {
   idleWaiters: Array<() => void>;
 }
 
-/** Creates the upstream state for a catalog instance. */
-export function createUpstream(svc: CatalogService): Upstream {
+/** Creates the upstream state for a registered instance. */
+export function createUpstream(inst: Omit<RoutingInstance, 'status'>): Upstream {
   return {
-    id: svc.ID,
-    service: svc.Service,
-    address: svc.Address,
-    port: svc.Port,
-    tags: svc.Tags,
-    weight: Math.max(1, svc.Weights?.Passing ?? 1),
-    agent: new Agent({ keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' }),
+    id: inst.id,
+    service: inst.service,
+    address: inst.address,
+    port: inst.port,
+    tags: inst.tags,
+    weight: inst.weight,
+    agent: new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
     inFlight: 0,
     requests: 0,
     errors: 0,
@@ -80,11 +80,16 @@ export function recordSuccess(u: Upstream, latencyMs: number): void {
   u.latencyCount++;
 }
 
-/** The q-quantile (0..1) of recent latencies, 0 when there are none. */
-export function latencyQuantile(u: Upstream, q: number): number {
-  const n = Math.min(u.latencyCount, LATENCY_SAMPLES);
+/** Recent latencies (milliseconds to response headers), at most the last 1024. */
+export function recentLatencies(u: Upstream): Float64Array {
+  return u.latencies.slice(0, Math.min(u.latencyCount, LATENCY_SAMPLES));
+}
+
+/** The q-quantile (0..1) of latency samples, 0 when there are none. */
+export function quantile(samples: ArrayLike<number>, q: number): number {
+  const n = samples.length;
   if (n === 0) return 0;
-  const sorted = Array.from(u.latencies.subarray(0, n)).sort((a, b) => a - b);
+  const sorted = Float64Array.from(samples).sort();
   return sorted[Math.min(n - 1, Math.floor(q * n))]!;
 }
 

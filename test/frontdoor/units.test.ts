@@ -35,7 +35,7 @@ test('matchRoute: generated host forms, tags, longest prefix, strip', () => {
 
 function upstreams(n: number) {
   return Array.from({ length: n }, (_, i) =>
-    createUpstream({ ID: `u-${i}`, Service: 's', Tags: [], Address: '127.0.0.1', Port: 1, Meta: {}, Node: 'm', Weights: { Passing: 1, Warning: 1 }, Owner: 'api', CreateIndex: 1, ModifyIndex: 1 }),
+    createUpstream({ id: `u-${i}`, service: 's', tags: [], address: '127.0.0.1', port: 1, weight: 1 }),
   );
 }
 

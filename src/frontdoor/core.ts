@@ -1,0 +1,257 @@
+// One front door process's proxy: routing, balancing and forwarding over a RoutingState it is handed (from the bus in
+// the daemon, over IPC in a proxy worker). Balancer state, passive health and counters are per process.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createLogger } from '../log/index.js';
+import { createBalancer } from './balancer.js';
+import { matchRoute } from './match-route.js';
+import type { RouteMatch } from './match-route.js';
+import { sendIndex, sendUnavailable, sendUnknownHost } from './pages.js';
+import type { UnavailableInfo } from './pages.js';
+import { proxyRequest } from './proxy-request.js';
+import type { UpstreamChoice } from './proxy-request.js';
+import { proxyUpgrade, refuseUpgrade } from './proxy-upgrade.js';
+import { proxyTcp } from './proxy-tcp.js';
+import { readCookie } from './read-cookie.js';
+import { accessLogged } from './routing-state.js';
+import type { RoutingState } from './routing-state.js';
+import { createRoutingTable } from './routing-table.js';
+import { closeIdleSockets, isSelectable, recentLatencies } from './upstream.js';
+import type { AccessEntry, BalancerKind, FrontDoorTimeouts, RouteInfo } from './types.js';
+
+const log = createLogger('frontdoor');
+
+/** Settings a front door process runs with (the same in every process). */
+export interface CoreOptions {
+  project: string;
+  domain: string;
+  balancer: BalancerKind;
+  sticky: Record<string, string>;
+  timeouts: Required<FrontDoorTimeouts>;
+  maxFails: number;
+  failTimeoutMs: number;
+}
+
+/** One process's counters for one instance; the daemon merges them across processes. */
+export interface RawInstanceStats {
+  id: string;
+  service: string;
+  address: string;
+  requests: number;
+  errors: number;
+  inFlight: number;
+  /** Recent milliseconds to response headers. */
+  latencies: Float64Array;
+  draining: boolean;
+  ejected: boolean;
+}
+
+/** A front door process's handlers. */
+export interface FrontDoorCore {
+  /** Routes by Host and path. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** A service address: every request goes to one service (no Host routing). */
+  handleServiceRequest(service: string, req: IncomingMessage, res: ServerResponse): void;
+  handleServiceUpgrade(service: string, req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** A TCP service address: the connection is forwarded whole to one instance. */
+  handleTcp(service: string, socket: Socket): void;
+  apply(state: RoutingState): void;
+  readonly state: RoutingState;
+  /** Resolves true when this process has nothing in flight to the instance, false when the timeout passed first. */
+  awaitIdle(id: string, timeoutMs: number): Promise<boolean>;
+  routes(): RouteInfo[];
+  rawStats(): RawInstanceStats[];
+  close(): void;
+}
+
+/** Counts a service's instances, and those not critical, optionally with a tag. */
+function countOf(state: RoutingState, service: string, tag?: string): { instances: number; passing: number } {
+  const svc = state.services.find((s) => s.name === service);
+  const all = (svc?.instances ?? []).filter((i) => tag === undefined || i.tags.some((t) => t.toLowerCase() === tag));
+  return { instances: all.length, passing: all.filter((i) => i.status !== 'critical').length };
+}
+
+/** Every route the state implies: configured ones, then each service's generated host forms. */
+export function routesOf(state: RoutingState, project: string, domain: string): RouteInfo[] {
+  const out: RouteInfo[] = [];
+  for (const r of state.routes) {
+    out.push({ service: r.service, hosts: (r.hosts ?? []).map((h) => h.toLowerCase()), paths: r.paths ?? [], strip: r.strip ?? false, ...countOf(state, r.service) });
+  }
+  for (const svc of [...state.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const name = svc.name;
+    const lower = name.toLowerCase();
+    out.push({ service: name, hosts: [`${lower}.localhost`, `${lower}.${project}.localhost`, `${lower}.service.${domain}`], paths: [], strip: false, ...countOf(state, name) });
+    const tags = [...new Set(svc.instances.flatMap((i) => i.tags.map((t) => t.toLowerCase())))].sort();
+    for (const tag of tags) out.push({ service: name, tag, hosts: [`${tag}.${lower}.service.${domain}`], paths: [], strip: false, ...countOf(state, name, tag) });
+  }
+  return out;
+}
+
+/** Creates one process's front door. */
+export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: AccessEntry) => void): FrontDoorCore {
+  const table = createRoutingTable();
+  const balancer = createBalancer(opts.balancer);
+  const upgrades = new Set<Duplex>();
+  let closed = false;
+  const ctx = {
+    routes: table.state.routes,
+    project: opts.project,
+    domain: opts.domain,
+    resolveService: (label: string) => table.resolveService(label),
+  };
+
+  const unavailableInfo = (service: string, tag?: string): UnavailableInfo => {
+    const info: UnavailableInfo = { service, ...countOf(table.state, service, tag), ...(tag === undefined ? {} : { tag }) };
+    const last = table.service(service)?.lastCheck;
+    if (last) info.lastCheck = last;
+    return info;
+  };
+
+  const chooser =
+    (service: string, tag: string | undefined, cookieHeader: string | undefined) =>
+    (excluded: ReadonlySet<string>): UpstreamChoice | undefined => {
+      const all = table.healthy(service, tag);
+      const now = Date.now();
+      let candidates: typeof all = [];
+      let live = 0;
+      for (const u of all) {
+        if (u.draining || excluded.has(u.id)) continue;
+        live++;
+        if (isSelectable(u, now)) candidates.push(u);
+      }
+      // Every remaining instance ejected by passive health: try them anyway rather than fail outright (panic mode).
+      if (candidates.length === 0) {
+        if (live === 0) return undefined;
+        candidates = all.filter((u) => !u.draining && !excluded.has(u.id));
+      }
+      const cookieName = opts.sticky[service];
+      if (cookieName) {
+        const pinned = readCookie(cookieHeader, cookieName);
+        const hit = pinned === undefined ? undefined : candidates.find((u) => u.id === pinned);
+        if (hit) return { upstream: hit };
+        const upstream = balancer.pick(service, candidates);
+        return { upstream, setCookie: `${cookieName}=${encodeURIComponent(upstream.id)}; Path=/; HttpOnly; SameSite=Lax` };
+      }
+      return { upstream: candidates.length === 1 ? candidates[0]! : balancer.pick(service, candidates) };
+    };
+
+  const forward = (m: Extract<RouteMatch, { kind: 'service' }>, req: IncomingMessage, res: ServerResponse): void => {
+    if (log.debugEnabled) log.debug(`${req.method} ${req.headers.host}${req.url} → ${m.service}${m.tag ? ` [${m.tag}]` : ''} ${m.path}`);
+    const choose = chooser(m.service, m.tag, req.headers.cookie);
+    let pick = choose;
+    if (onAccess && accessLogged(table.state.accessLog, m.service)) {
+      const started = performance.now();
+      const service = m.service;
+      let chosen: string | undefined;
+      pick = (excluded) => {
+        const c = choose(excluded);
+        if (c) chosen = c.upstream.id;
+        return c;
+      };
+      res.once('close', () =>
+        onAccess({ service, instance: chosen, method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '/', status: res.statusCode, durationMs: performance.now() - started, completed: res.writableFinished }),
+      );
+    }
+    proxyRequest(req, res, m.path, {
+      ...opts.timeouts,
+      maxFails: opts.maxFails,
+      failTimeoutMs: opts.failTimeoutMs,
+      choose: pick,
+      unavailable: (requestId) => sendUnavailable(req, res, unavailableInfo(m.service, m.tag), requestId),
+    });
+  };
+
+  const upgrade = (m: Extract<RouteMatch, { kind: 'service' }>, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    upgrades.add(socket);
+    socket.once('close', () => upgrades.delete(socket));
+    proxyUpgrade(req, socket, head, m.path, {
+      connectMs: opts.timeouts.connectMs,
+      maxFails: opts.maxFails,
+      failTimeoutMs: opts.failTimeoutMs,
+      choose: chooser(m.service, m.tag, req.headers.cookie),
+      unavailableText: () => {
+        const i = unavailableInfo(m.service, m.tag);
+        return `service "${m.service}" has no passing instance (${i.passing} of ${i.instances} passing)`;
+      },
+    });
+  };
+
+  const refuseClosed = (res: ServerResponse): void => {
+    res.writeHead(503, { 'content-type': 'text/plain', connection: 'close' }).end('front door closed\n');
+  };
+
+  return {
+    handleRequest(req, res) {
+      if (closed) return refuseClosed(res);
+      const m = matchRoute(req.headers.host, req.url ?? '/', ctx);
+      if (m.kind === 'index') return sendIndex(req, res, routesOf(table.state, opts.project, opts.domain));
+      if (m.kind === 'none') return sendUnknownHost(req, res, m.host, routesOf(table.state, opts.project, opts.domain));
+      forward(m, req, res);
+    },
+    handleUpgrade(req, socket, head) {
+      if (closed) return refuseUpgrade(socket, 503, 'Service Unavailable', 'front door closed');
+      const m = matchRoute(req.headers.host, req.url ?? '/', ctx);
+      if (m.kind !== 'service') return refuseUpgrade(socket, 404, 'Not Found', `no route for host "${req.headers.host ?? ''}"`);
+      upgrade(m, req, socket, head);
+    },
+    handleServiceRequest(service, req, res) {
+      if (closed) return refuseClosed(res);
+      forward({ kind: 'service', service, path: req.url ?? '/' }, req, res);
+    },
+    handleServiceUpgrade(service, req, socket, head) {
+      if (closed) return refuseUpgrade(socket, 503, 'Service Unavailable', 'front door closed');
+      upgrade({ kind: 'service', service, path: req.url ?? '/' }, req, socket, head);
+    },
+    handleTcp(service, socket) {
+      if (closed) return void socket.destroy();
+      upgrades.add(socket);
+      socket.once('close', () => upgrades.delete(socket));
+      proxyTcp(socket, { connectMs: opts.timeouts.connectMs, maxFails: opts.maxFails, failTimeoutMs: opts.failTimeoutMs, choose: chooser(service, undefined, undefined) });
+    },
+    apply(state) {
+      table.apply(state);
+      ctx.routes = table.state.routes;
+    },
+    get state() {
+      return table.state;
+    },
+    awaitIdle(id, timeoutMs) {
+      const u = table.upstream(id);
+      if (!u || u.inFlight === 0) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        timer.unref();
+        u.idleWaiters.push(() => {
+          clearTimeout(timer);
+          // The last response is still being written back to its pooled socket: close the pool once it is free.
+          setImmediate(() => closeIdleSockets(u));
+          resolve(true);
+        });
+      });
+    },
+    routes: () => routesOf(table.state, opts.project, opts.domain),
+    rawStats() {
+      const now = Date.now();
+      return table.all().map((u) => ({
+        id: u.id,
+        service: u.service,
+        address: `${u.address}:${u.port}`,
+        requests: u.requests,
+        errors: u.errors,
+        inFlight: u.inFlight,
+        latencies: recentLatencies(u),
+        draining: u.draining,
+        ejected: u.ejectedUntil > now,
+      }));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      table.close();
+      for (const s of upgrades) s.destroy();
+      upgrades.clear();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Plain TCP forwarding for a TCP service address (Postgres and the like): one client connection, one instance,
+// bytes both ways; a refused connect is retried on another instance, since nothing has been sent yet.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
+import type { UpstreamChoice } from './proxy-request.js';
+
+/** What proxyTcp needs from the front door. */
+export interface TcpDeps {
+  connectMs: number;
+  maxFails: number;
+  failTimeoutMs: number;
+  choose(excluded: ReadonlySet<string>): UpstreamChoice | undefined;
+}
+
+/** Forwards a client connection to a chosen instance; the instance counts as in flight until either side closes. */
+export function proxyTcp(client: Socket, deps: TcpDeps): void {
+  const excluded = new Set<string>();
+  client.pause();
+  client.on('error', () => client.destroy());
+  const attempt = (): void => {
+    if (client.destroyed) return;
+    const choice = deps.choose(excluded);
+    if (!choice) {
+      client.destroy();
+      return;
+    }
+    const u = choice.upstream;
+    beginAttempt(u);
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      endAttempt(u);
+    };
+    const started = performance.now();
+    let connected = false;
+    const up = connect({ host: u.address, port: u.port });
+    const timer = setTimeout(() => up.destroy(Object.assign(new Error(`connect timed out after ${deps.connectMs}ms`), { code: 'ERR_FRONTDOOR_CONNECT_TIMEOUT' })), deps.connectMs);
+    up.once('connect', () => {
+      clearTimeout(timer);
+      connected = true;
+      recordSuccess(u, performance.now() - started);
+      up.setNoDelay(true);
+      client.setNoDelay(true);
+      client.pipe(up);
+      up.pipe(client);
+      client.resume();
+    });
+    up.on('error', () => {
+      clearTimeout(timer);
+      if (!connected) {
+        finish();
+        recordFailure(u, deps.maxFails, deps.failTimeoutMs, Date.now());
+        excluded.add(u.id);
+        attempt();
+        return;
+      }
+      client.destroy();
+    });
+    up.on('close', () => {
+      finish();
+      if (connected) client.destroy();
+    });
+    client.once('close', () => up.destroy());
+  };
+  attempt();
+}
