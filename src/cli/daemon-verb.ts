@@ -17,7 +17,7 @@ function busSettings(json: string | undefined): ResolvedBus {
 }
 
 function frontDoorSettings(json: string | undefined): ResolvedFrontDoor {
-  const defaults: ResolvedFrontDoor = { httpPort: 8080, balancer: 'least-conn', drainTimeout: 30_000, accessLog: false };
+  const defaults: ResolvedFrontDoor = { httpPort: 8080, httpsPort: 8443, workers: 'auto', balancer: 'least-conn', drainTimeout: 30_000, accessLog: false };
   if (!json) return defaults;
   try {
     return { ...defaults, ...(JSON.parse(json) as Partial<ResolvedFrontDoor>) };

@@ -19,6 +19,8 @@ export interface DaemonInfo {
   secrets: string[];
   /** The front door: http://<service>.localhost:<port>/ reaches a service. */
   frontDoorUrl?: string;
+  /** https://localhost:<port>, when the front door serves HTTPS. */
+  frontDoorHttpsUrl?: string;
 }
 
 /** Everything `ps` shows. */

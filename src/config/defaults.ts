@@ -6,6 +6,8 @@ export const CONFIG_DEFAULTS = {
   apiPort: 8500,
   dnsPort: 8600,
   httpPort: 8080,
+  httpsPort: 8443,
+  frontDoorWorkers: 'auto',
   balancer: 'least-conn',
   drainTimeout: '30s',
   datacenter: 'dc1',

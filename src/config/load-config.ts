@@ -52,7 +52,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ResolvedConfi
     machineMode: resolveMachineMode(options.machines),
     apiPort: resolveApiPort(options.api_port, lookup('MACHINEROOM_API_PORT')),
     bus: resolveBus(options.bus, lookup('MACHINEROOM_DNS_PORT')),
-    frontDoor: resolveFrontDoor(options.front_door, lookup('MACHINEROOM_HTTP_PORT')),
+    frontDoor: resolveFrontDoor(options.front_door, lookup('MACHINEROOM_HTTP_PORT'), lookup('MACHINEROOM_HTTPS_PORT')),
     kv: Object.fromEntries(Object.entries(options.kv ?? {}).map(([k, v]) => [k, String(v)])),
     secrets: options.secrets ?? [],
     services,

@@ -35,10 +35,12 @@ export function resolvePortSetting(fromFile: number | undefined, fromEnv: string
   return port;
 }
 
-/** The front door's settings with defaults; MACHINEROOM_HTTP_PORT overrides http_port. */
-export function resolveFrontDoor(fd: ConfigOptions['front_door'], httpPortEnv: string | undefined): ResolvedFrontDoor {
+/** The front door's settings with defaults; MACHINEROOM_HTTP_PORT and MACHINEROOM_HTTPS_PORT override the ports. */
+export function resolveFrontDoor(fd: ConfigOptions['front_door'], httpPortEnv: string | undefined, httpsPortEnv?: string): ResolvedFrontDoor {
   return {
     httpPort: resolvePortSetting(fd?.http_port, httpPortEnv, CONFIG_DEFAULTS.httpPort, 'MACHINEROOM_HTTP_PORT'),
+    httpsPort: resolvePortSetting(fd?.https_port, httpsPortEnv, CONFIG_DEFAULTS.httpsPort, 'MACHINEROOM_HTTPS_PORT'),
+    workers: fd?.workers ?? CONFIG_DEFAULTS.frontDoorWorkers,
     balancer: fd?.balancer ?? CONFIG_DEFAULTS.balancer,
     drainTimeout: parseDuration(fd?.drain_timeout ?? CONFIG_DEFAULTS.drainTimeout) ?? 30_000,
     accessLog: fd?.access_log ?? false,

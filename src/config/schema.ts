@@ -214,6 +214,14 @@ const configSchema = Type.Object(
       Type.Object(
         {
           http_port: Type.Optional(portSchema('HTTP port', 'Preferred port of the front door on 127.0.0.1 (and [::1]); MACHINEROOM_HTTP_PORT overrides it (0: any free port).')),
+          https_port: Type.Optional(portSchema('HTTPS port', 'Preferred HTTPS port of the front door on 127.0.0.1 (and [::1]), with certificates from the project CA (`machineroom ca`); MACHINEROOM_HTTPS_PORT overrides it (0: any free port).')),
+          workers: Type.Optional(
+            Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], {
+              ...about('Proxy workers', 'Proxy worker processes serving the front door beside the daemon: auto (one per CPU core beyond the first) or a number; 0 serves from the daemon alone.'),
+              default: D.frontDoorWorkers,
+              errorMessage: 'expected "auto" or a whole number of workers from 0 to 64',
+            }),
+          ),
           balancer: Type.Optional(
             literalUnion(['least-conn', 'round-robin', 'p2c'], {
               ...about('Balancer', 'How the front door picks an instance: least connections (the prototype nginx choice), round robin (weighted), or power of two random choices.'),

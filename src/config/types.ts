@@ -97,6 +97,10 @@ export interface ResolvedBus {
 export interface ResolvedFrontDoor {
   /** Preferred HTTP port (0: any free one). */
   httpPort: number;
+  /** Preferred HTTPS port (0: any free one). */
+  httpsPort: number;
+  /** Proxy worker processes besides the daemon ('auto': one per core beyond the first). */
+  workers: number | 'auto';
   balancer: 'least-conn' | 'round-robin' | 'p2c';
   drainTimeout: Millis;
   /** Log every proxied request (services may override). */

@@ -127,11 +127,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     cleanup.push(() => bus.close());
     const { store, checker } = bus;
-    // The access log: off by default (a busy app must not flood the terminal), on globally or per service.
-    const accessLog = { global: opts.frontDoor.accessLog, services: new Map<string, boolean>() };
+    // The access log: off by default (a busy app must not flood the terminal), on globally or per service; the front
+    // door reports only requests of logged services.
     const front = await startFrontDoor({
       onAccess: (e) => {
-        if (!(accessLog.services.get(e.service) ?? accessLog.global)) return;
         const text = `${e.method} ${e.host}${e.path} → ${e.instance ?? '-'} ${e.completed ? e.status : `${e.status} (client went away)`} ${Math.round(e.durationMs * 10) / 10}ms`;
         logs.write({ ts: Date.now(), source: 'frontdoor', service: e.service, stream: 'stdout', text });
       },
@@ -139,6 +138,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       project: opts.project,
       domain: opts.bus.domain,
       settings: opts.frontDoor,
+      stateDir: paths.dir,
+      onWorkerCrash: (message) => events.emit({ type: 'daemon', level: 'warn', message }),
       projectId,
       entry: { pid: process.pid, startTime, dir: opts.projectDir, name: opts.project },
       ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
@@ -156,7 +157,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       recordProcesses: (recs) => writeInstanceRecords(paths, recs),
       busEnv: { CONSUL_HTTP_ADDR: `127.0.0.1:${apiPort}` },
       // A planned stop: deregistered first, then the front door lets in-flight requests finish, then the signal.
-      drain: (serviceId) => front.door.drain(serviceId),
+      drain: (serviceId) => front.drain(serviceId),
       ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
     });
     const info: DaemonInfo = {
@@ -170,6 +171,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       machineMode: opts.machineMode,
       secrets: [],
       frontDoorUrl: `http://localhost:${front.port}`,
+      ...(front.httpsPort !== undefined ? { frontDoorHttpsUrl: `https://localhost:${front.httpsPort}` } : {}),
     };
     const record: DaemonRecord = {
       pid: process.pid,
@@ -182,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       apiPort,
       dnsPort: bus.dns.port,
       httpPort: front.port,
+      ...(front.httpsPort !== undefined ? { httpsPort: front.httpsPort } : {}),
       startedAt,
       attached: opts.attached,
     };
@@ -218,10 +221,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         info.secrets = config.secrets ?? [];
         // Seeds first, so instances that read their configuration from KV at start find it.
         const kv = await seedKv(bus.data.kv, config.kv ?? {});
-        front.door.setServices(Object.keys(config.services));
-        accessLog.global = config.frontDoor?.accessLog ?? accessLog.global;
-        accessLog.services = new Map(Object.values(config.services).flatMap((s) => (s.accessLog === undefined ? [] : [[s.name, s.accessLog] as [string, boolean]])));
-        front.door.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
+        front.setServices(Object.keys(config.services));
+        front.setAccessLog({
+          global: config.frontDoor?.accessLog ?? opts.frontDoor.accessLog,
+          services: Object.fromEntries(Object.values(config.services).flatMap((s) => (s.accessLog === undefined ? [] : [[s.name, s.accessLog] as [string, boolean]]))),
+        });
+        front.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
         if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
         return { ...supervisor.apply(config), kv };
       },
@@ -246,7 +251,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         runs.delete(runId);
         await release?.();
       },
-      traffic: async () => ({ url: `http://localhost:${front.port}`, routes: front.door.routes(), instances: front.door.stats() }),
+      traffic: async () => ({ url: `http://localhost:${front.port}`, routes: front.routes(), instances: await front.stats() }),
       shutdown: async () => {
         void shutdown();
       },

@@ -1,22 +1,46 @@
-// The front door, served: its listener on 127.0.0.1 (and [::1] when it can) at the preferred port, moved past ports
-// other projects hold, routing to the bus's healthy instances.
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+// The front door, served: listeners on 127.0.0.1 and [::1] (HTTP, and HTTPS with the project CA) at the preferred
+// ports, moved past ports other projects hold; the daemon serves them and so do proxy worker processes, all fed the
+// same routing state from the bus.
+import { availableParallelism } from 'node:os';
+import type { Server as NetServer } from 'node:net';
 import type { BusStore } from '../bus/index.js';
 import type { ResolvedFrontDoor } from '../config/index.js';
-import { createFrontDoor } from '../frontdoor/index.js';
-import type { AccessEntry, FrontDoor } from '../frontdoor/index.js';
+import { createFrontDoorCore } from '../frontdoor/core.js';
+import { createListenerServer } from '../frontdoor/listener-kinds.js';
+import type { ListenerSpec, TlsContexts } from '../frontdoor/listener-kinds.js';
+import { resolveFrontDoorOptions } from '../frontdoor/resolve-options.js';
+import { createRoutingFeed } from '../frontdoor/routing-state.js';
+import type { AccessLogScope } from '../frontdoor/routing-state.js';
+import { mergeStats } from '../frontdoor/stats.js';
+import { tlsContextsFor } from '../frontdoor/tls-contexts.js';
+import { startWorkerPool } from '../frontdoor/worker-pool.js';
+import type { WorkerPool } from '../frontdoor/worker-pool.js';
+import type { AccessEntry, InstanceStats, RouteConfig, RouteInfo } from '../frontdoor/index.js';
+import { createLogger } from '../log/index.js';
 import type { RegisteredProject } from '../state/index.js';
 import { bindPort } from './listen.js';
 
+const log = createLogger('frontdoor');
+
 /** A running front door. */
 export interface ServedFrontDoor {
-  readonly door: FrontDoor;
   readonly port: number;
+  /** The HTTPS port, when TLS could be set up. */
+  readonly httpsPort: number | undefined;
+  readonly workers: number;
+  routes(): RouteInfo[];
+  /** Counters merged across the daemon and its proxy workers. */
+  stats(): Promise<InstanceStats[]>;
+  /** Stops choosing an instance everywhere; resolves when its in-flight requests end or the drain timeout passes. */
+  drain(serviceId: string): Promise<void>;
+  setServices(names: string[]): void;
+  setRoutes(routes: RouteConfig[]): void;
+  setAccessLog(scope: AccessLogScope): void;
+  workerPids(): number[];
   close(): Promise<void>;
 }
 
-function listen(server: Server, host: string, port: number): Promise<Server> {
+function listen(server: NetServer, host: string, port: number): Promise<NetServer> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => {
@@ -24,6 +48,19 @@ function listen(server: Server, host: string, port: number): Promise<Server> {
       resolve(server);
     });
   });
+}
+
+function closeServer(s: NetServer): Promise<void> {
+  return new Promise<void>((r) => {
+    s.close(() => r());
+    (s as { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}
+
+/** Proxy workers for a setting: 'auto' is one per core beyond the first (the daemon serves too). */
+export function workerCount(setting: number | 'auto'): number {
+  if (setting !== 'auto') return setting;
+  return Math.max(0, Math.min(availableParallelism(), 8) - 1);
 }
 
 /** Starts the front door for a project. */
@@ -34,52 +71,112 @@ export async function startFrontDoor(opts: {
   settings: ResolvedFrontDoor;
   projectId: string;
   entry: Omit<RegisteredProject, 'ports'>;
+  /** The project's state directory (its CA lives there); no HTTPS without it. */
+  stateDir?: string;
   registryDir?: string;
   onAccess?: (entry: AccessEntry) => void;
+  onWorkerCrash?: (message: string) => void;
 }): Promise<ServedFrontDoor> {
-  const door = createFrontDoor({
+  const resolved = resolveFrontDoorOptions({
     store: opts.store,
     project: opts.project,
     domain: opts.domain,
     balancer: opts.settings.balancer,
     drainTimeoutMs: opts.settings.drainTimeout,
-    ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
   });
-  const make = () => {
-    const s = createServer({ noDelay: true });
-    s.keepAliveTimeout = 5000;
-    s.on('request', (req, res) => door.handleRequest(req, res));
-    s.on('upgrade', (req, socket, head) => door.handleUpgrade(req, socket, head));
-    return s;
+  const coreOptions = {
+    project: resolved.project,
+    domain: resolved.domain,
+    balancer: resolved.balancer,
+    sticky: resolved.sticky,
+    timeouts: resolved.timeouts,
+    maxFails: resolved.maxFails,
+    failTimeoutMs: resolved.failTimeoutMs,
   };
-  const v4 = await bindPort({
-    role: 'http',
-    preferred: opts.settings.httpPort,
-    projectId: opts.projectId,
-    entry: opts.entry,
-    setting: 'front_door: { http_port: } in machineroom.yml or MACHINEROOM_HTTP_PORT=<port>',
-    attempt: (port) => listen(make(), '127.0.0.1', port),
-    portOf: (s) => (s.address() as { port: number }).port,
-    ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
+  const core = createFrontDoorCore(coreOptions, opts.onAccess);
+  const feed = createRoutingFeed(opts.store, { accessLog: { global: opts.settings.accessLog, services: {} } });
+  let pool: WorkerPool | undefined;
+  const unsubscribe = feed.subscribe((state) => {
+    core.apply(state);
+    pool?.broadcast(state);
   });
-  const port = (v4.address() as { port: number }).port;
-  // Browsers may try ::1 first for *.localhost names: serve it too when the port is free there.
-  const v6 = await listen(make(), '::1', port).catch(() => undefined);
-  let closed: Promise<void> | undefined;
-  const closeServer = (s: Server) =>
-    new Promise<void>((r) => {
-      s.close(() => r());
-      s.closeAllConnections();
+
+  const listeners: Array<{ spec: ListenerSpec; server: NetServer }> = [];
+  const bind = async (spec: ListenerSpec, preferred: number, setting: string, tls?: TlsContexts): Promise<number> => {
+    const v4 = await bindPort({
+      role: spec.kind,
+      preferred,
+      projectId: opts.projectId,
+      entry: opts.entry,
+      setting,
+      attempt: (port) => listen(createListenerServer({ ...spec, id: `${spec.id}4` }, core, tls), '127.0.0.1', port),
+      portOf: (s) => (s.address() as { port: number }).port,
+      ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
     });
-  return {
-    door,
-    port,
-    close() {
-      closed ??= (async () => {
-        door.close();
-        await Promise.all([closeServer(v4), ...(v6 ? [closeServer(v6)] : [])]);
-      })();
-      return closed;
-    },
+    const port = (v4.address() as { port: number }).port;
+    listeners.push({ spec: { ...spec, id: `${spec.id}4` }, server: v4 });
+    // Browsers may try ::1 first for *.localhost names: serve it too when the port is free there.
+    const v6 = await listen(createListenerServer({ ...spec, id: `${spec.id}6` }, core, tls), '::1', port).catch(() => undefined);
+    if (v6) listeners.push({ spec: { ...spec, id: `${spec.id}6` }, server: v6 });
+    return port;
   };
+
+  try {
+    const port = await bind({ id: 'http', kind: 'http' }, opts.settings.httpPort, 'front_door: { http_port: } in machineroom.yml or MACHINEROOM_HTTP_PORT=<port>');
+    let httpsPort: number | undefined;
+    if (opts.stateDir) {
+      const tls = await tlsContextsFor(opts.stateDir, () => core.state, resolved.domain).catch((err: unknown) => {
+        log.warn(`HTTPS is off: the project CA could not be set up: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      });
+      if (tls) httpsPort = await bind({ id: 'https', kind: 'https' }, opts.settings.httpsPort, 'front_door: { https_port: } in machineroom.yml or MACHINEROOM_HTTPS_PORT=<port>', tls);
+    }
+    const count = workerCount(opts.settings.workers);
+    if (count > 0) {
+      pool = startWorkerPool({
+        count,
+        options: coreOptions,
+        listeners,
+        ...(opts.stateDir && httpsPort !== undefined ? { stateDir: opts.stateDir } : {}),
+        current: () => feed.current(),
+        ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
+        ...(opts.onWorkerCrash ? { onCrash: opts.onWorkerCrash } : {}),
+      });
+    }
+    let closed: Promise<void> | undefined;
+    return {
+      port,
+      httpsPort,
+      workers: count,
+      routes: () => core.routes(),
+      async stats() {
+        const remote = pool ? await pool.stats() : [];
+        return mergeStats([core.rawStats(), ...remote]);
+      },
+      async drain(serviceId) {
+        feed.setDraining(serviceId, true);
+        feed.flush();
+        await Promise.all([core.awaitIdle(serviceId, resolved.drainTimeoutMs), pool?.drain(serviceId, resolved.drainTimeoutMs)]);
+      },
+      setServices: (names) => feed.setConfigured(names),
+      setRoutes: (routes) => feed.setRoutes(routes),
+      setAccessLog: (scope) => feed.setAccessLog(scope),
+      workerPids: () => pool?.pids() ?? [],
+      close() {
+        closed ??= (async () => {
+          unsubscribe();
+          feed.close();
+          core.close();
+          await Promise.all([pool?.close(), ...listeners.map((l) => closeServer(l.server))]);
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    unsubscribe();
+    feed.close();
+    core.close();
+    await Promise.all(listeners.map((l) => closeServer(l.server)));
+    throw err;
+  }
 }

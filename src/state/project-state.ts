@@ -32,6 +32,8 @@ export interface DaemonRecord {
   dnsPort?: number;
   /** The front door's HTTP port on 127.0.0.1. */
   httpPort?: number;
+  /** The front door's HTTPS port, when TLS is on. */
+  httpsPort?: number;
   startedAt: string;
   attached: boolean;
 }

@@ -46,7 +46,7 @@ test('a full config resolves every key, default, path and env file', async () =>
     machineMode: 'port',
     apiPort: 8600,
     bus: { datacenter: 'dc1', node: 'machineroom', domain: 'consul', dnsPort: 8600, recursors: [], enableScriptChecks: false },
-    frontDoor: { httpPort: 8080, balancer: 'least-conn', drainTimeout: 30000, accessLog: false },
+    frontDoor: { httpPort: 8080, httpsPort: 8443, workers: 'auto', balancer: 'least-conn', drainTimeout: 30000, accessLog: false },
     kv: {},
     secrets: [],
     services: {

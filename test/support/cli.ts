@@ -34,7 +34,7 @@ export function makeProject(files: Record<string, string>, prefix = 'mr-test-'):
 
 /** The environment tests run the CLI with: any free API port, no colours. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, MACHINEROOM_API_PORT: '0', MACHINEROOM_DNS_PORT: '0', MACHINEROOM_HTTP_PORT: '0', NO_COLOR: '1', ...extra };
+  return { ...process.env, MACHINEROOM_API_PORT: '0', MACHINEROOM_DNS_PORT: '0', MACHINEROOM_HTTP_PORT: '0', MACHINEROOM_HTTPS_PORT: '0', NO_COLOR: '1', ...extra };
 }
 
 /** Result of a finished CLI run. */

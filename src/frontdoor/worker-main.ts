@@ -1,0 +1,90 @@
+// A front door proxy worker: a child process of the daemon that serves the daemon's listening sockets (handed over
+// IPC) with its own proxy core, fed routing states by the daemon. It exits when the daemon goes away.
+import type { Server as NetServer } from 'node:net';
+import { createFrontDoorCore } from './core.js';
+import type { CoreOptions } from './core.js';
+import { createListenerServer } from './listener-kinds.js';
+import type { ListenerSpec, TlsContexts } from './listener-kinds.js';
+import type { RoutingState } from './routing-state.js';
+import type { AccessEntry } from './types.js';
+import { tlsContextsFor } from './tls-contexts.js';
+
+/** Messages from the daemon. */
+export type ToWorker =
+  | { t: 'init'; options: CoreOptions; stateDir?: string }
+  | { t: 'listen'; spec: ListenerSpec }
+  | { t: 'state'; state: RoutingState }
+  | { t: 'drain'; req: number; id: string; timeoutMs: number }
+  | { t: 'stats'; req: number }
+  | { t: 'close' };
+
+/** Messages to the daemon. */
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'listening'; id: string }
+  | { t: 'listen-failed'; id: string; error: string }
+  | { t: 'drained'; req: number; idle: boolean }
+  | { t: 'stats'; req: number; stats: ReturnType<ReturnType<typeof createFrontDoorCore>['rawStats']> }
+  | { t: 'access'; entry: AccessEntry };
+
+const send = (m: FromWorker): void => {
+  if (process.connected) process.send!(m);
+};
+
+let core: ReturnType<typeof createFrontDoorCore> | undefined;
+let tls: Promise<TlsContexts> | undefined;
+const servers: NetServer[] = [];
+let pendingState: RoutingState | undefined;
+
+function shutdown(): void {
+  core?.close();
+  for (const s of servers) s.close();
+  // Open client connections are not ours to keep the process for: the daemon has stopped routing here.
+  setTimeout(() => process.exit(0), 100).unref();
+  process.exitCode = 0;
+  process.disconnect?.();
+}
+
+process.on('disconnect', () => {
+  core?.close();
+  process.exit(0);
+});
+
+process.on('message', (m: ToWorker, handle?: NetServer) => {
+  switch (m.t) {
+    case 'init':
+      core = createFrontDoorCore(m.options, (entry) => send({ t: 'access', entry }));
+      if (m.stateDir) tls = tlsContextsFor(m.stateDir, () => core!.state, m.options.domain);
+      if (pendingState) core.apply(pendingState);
+      send({ t: 'ready' });
+      return;
+    case 'listen': {
+      if (!core || !handle) return send({ t: 'listen-failed', id: m.spec.id, error: 'no core or no handle' });
+      const c = core;
+      const spec = m.spec;
+      void (async () => {
+        try {
+          const server = createListenerServer(spec, c, spec.kind === 'https' ? await tls : undefined);
+          server.listen(handle, () => send({ t: 'listening', id: spec.id }));
+          servers.push(server);
+        } catch (err) {
+          send({ t: 'listen-failed', id: spec.id, error: String(err) });
+        }
+      })();
+      return;
+    }
+    case 'state':
+      if (core) core.apply(m.state);
+      else pendingState = m.state;
+      return;
+    case 'drain':
+      void (core?.awaitIdle(m.id, m.timeoutMs) ?? Promise.resolve(true)).then((idle) => send({ t: 'drained', req: m.req, idle }));
+      return;
+    case 'stats':
+      send({ t: 'stats', req: m.req, stats: core?.rawStats() ?? [] });
+      return;
+    case 'close':
+      shutdown();
+      return;
+  }
+});
