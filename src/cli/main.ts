@@ -15,9 +15,10 @@ import { daemonVerb } from './daemon-verb.js';
 import { kvVerb } from './kv.js';
 import { agentVerb } from './agent.js';
 import { servicesVerb, resolveVerb } from './services.js';
+import { caVerb } from './ca.js';
 import { paint, useColor } from './output.js';
 
-const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, agentVerb, daemonVerb];
+const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, caVerb, agentVerb, daemonVerb];
 
 function mainHelp(): string {
   const visible = VERBS.filter((v) => !v.hidden);
