@@ -1,6 +1,6 @@
 // `machineroom ca`: creates the project's local CA if missing and says where it is and how to trust it.
 import { EXIT_OK } from '../errors/index.js';
-import { ensureStateDir, statePaths } from '../state/index.js';
+import { ensureStateDir, readLiveDaemon, statePaths } from '../state/index.js';
 import type { Verb } from './args.js';
 import { flag } from './args.js';
 import { loadProjectConfig } from './project.js';
@@ -42,8 +42,8 @@ export const caVerb: Verb = {
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       return EXIT_OK;
     }
-    // front_door.https_port (being added to the config alongside the HTTPS listener); 0 means any free port.
-    const configured = (config.frontDoor as { httpsPort?: number }).httpsPort;
+    // The running daemon's HTTPS port, else front_door.https_port (0 means any free port).
+    const configured = readLiveDaemon(statePaths(config.projectDir))?.httpsPort ?? config.frontDoor.httpsPort;
     const port = configured === undefined ? String(DEFAULT_HTTPS_PORT) : configured === 0 ? '<its port>' : String(configured);
     const color = useColor();
     const p = shellQuote(ca.certPath);

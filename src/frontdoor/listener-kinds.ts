@@ -18,9 +18,8 @@ export interface ListenerSpec {
 
 /** TLS for https listeners: per-name certificates by SNI, and one for clients that send no name. */
 export interface TlsContexts {
-  SNICallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void;
-  /** The certificate for clients that send no server name (IP literals). */
-  defaultCert: { certPem: string; keyPem: string };
+  /** SNICallback, plus the certificate for clients that send no server name (localhost, 127.0.0.1, ::1). */
+  serverOptions(): { SNICallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void; cert: string; key: string };
 }
 
 /** Keep-alive to clients: long enough for browsers and load tools, shorter than typical upstream timeouts. */
@@ -36,7 +35,7 @@ export function createListenerServer(spec: ListenerSpec, core: FrontDoorCore, tl
   if (spec.kind === 'https') {
     if (!tls) throw new Error(`listener ${spec.id}: https needs TLS contexts`);
     // Clients without SNI (IP literals) get the default certificate.
-    server = createHttpsServer({ SNICallback: tls.SNICallback, cert: tls.defaultCert.certPem, key: tls.defaultCert.keyPem, noDelay: true }) as unknown as HttpServer;
+    server = createHttpsServer({ ...tls.serverOptions(), noDelay: true }) as unknown as HttpServer;
   } else {
     server = createHttpServer({ noDelay: true });
   }

@@ -15,9 +15,20 @@ function wantsJson(req: IncomingMessage): boolean {
   return html === -1 || (json !== -1 && json < html);
 }
 
-function routeList(routes: RouteInfo[]): string {
+/** The scheme and port the client used, so route links point back at this front door. */
+function origin(req: IncomingMessage): { scheme: string; port: string } {
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const host = req.headers.host ?? '';
+  const m = /:(\d+)$/.exec(host.startsWith('[') ? host.slice(host.indexOf(']') + 1) : host);
+  const port = m ? m[1]! : String(req.socket.localPort ?? '');
+  const usual = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443') || port === '';
+  return { scheme, port: usual ? '' : `:${port}` };
+}
+
+function routeList(req: IncomingMessage, routes: RouteInfo[]): string {
+  const { scheme, port } = origin(req);
   const rows = routes.map((r) => {
-    const hosts = r.hosts.map((h) => `<a href="http://${escapeHtml(h)}/">${escapeHtml(h)}</a>`).join('<br>');
+    const hosts = r.hosts.map((h) => `<a href="${scheme}://${escapeHtml(h)}${port}/">${escapeHtml(h)}</a>`).join('<br>');
     return `<tr><td>${escapeHtml(r.service)}${r.tag ? ` <small>[tag ${escapeHtml(r.tag)}]</small>` : ''}</td><td>${hosts}</td><td>${escapeHtml(r.paths.join(' '))}${r.strip ? ' (strip)' : ''}</td><td>${r.passing}/${r.instances}</td></tr>`;
   });
   return `<table><thead><tr><th>service</th><th>hosts</th><th>paths</th><th>passing</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
@@ -40,13 +51,13 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, html: s
 
 /** machineroom.localhost: every route. */
 export function sendIndex(req: IncomingMessage, res: ServerResponse, routes: RouteInfo[]): void {
-  send(req, res, 200, page('machineroom front door', routeList(routes)), { routes });
+  send(req, res, 200, page('machineroom front door', routeList(req, routes)), { routes });
 }
 
 /** Unknown host: 404 listing the known routes. */
 export function sendUnknownHost(req: IncomingMessage, res: ServerResponse, host: string, routes: RouteInfo[]): void {
   const message = `no route for host "${host}"`;
-  send(req, res, 404, page('404 — unknown host', `<p>${escapeHtml(message)}. Known routes:</p>${routeList(routes)}`), { error: message, host, routes });
+  send(req, res, 404, page('404 — unknown host', `<p>${escapeHtml(message)}. Known routes:</p>${routeList(req, routes)}`), { error: message, host, routes });
 }
 
 /** What a 503 reports about a service with no instance to send to. */

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { buildUpstreamHeaders, stripHopByHop } from './forward-headers.js';
+import { noteBodyBytes } from './memory.js';
 import { sendBadGateway } from './pages.js';
 import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { Upstream } from './upstream.js';
@@ -29,6 +30,8 @@ export interface ProxyDeps {
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'EPIPE', 'ERR_FRONTDOOR_CONNECT_TIMEOUT']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
 
 function codedError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -102,6 +105,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
         // Listening for data only once piping: an earlier listener would start the flow and lose chunks.
         req.pipe(up);
         req.once('data', markTouched);
+        req.on('data', countChunk);
       }
     };
     up.on('socket', (sock: Socket) => {
@@ -138,6 +142,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
       // Streamed answers (SSE, chunked) get their headers now; sized ones send them with the first chunk.
       if (ur.headers['content-length'] === undefined) res.flushHeaders();
       ur.pipe(res);
+      ur.on('data', countChunk);
       ur.on('error', () => res.destroy());
       ur.on('aborted', () => res.destroy());
       ur.on('end', () => {

@@ -2,8 +2,11 @@
 // bytes both ways; a refused connect is retried on another instance, since nothing has been sent yet.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { noteBodyBytes } from './memory.js';
 import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { UpstreamChoice } from './proxy-request.js';
+
+const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
 
 /** What proxyTcp needs from the front door. */
 export interface TcpDeps {
@@ -45,6 +48,8 @@ export function proxyTcp(client: Socket, deps: TcpDeps): void {
       client.setNoDelay(true);
       client.pipe(up);
       up.pipe(client);
+      client.on('data', countChunk);
+      up.on('data', countChunk);
       client.resume();
     });
     up.on('error', () => {

@@ -3,8 +3,11 @@ import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { buildUpstreamHeaders, serializeRequestHead } from './forward-headers.js';
+import { noteBodyBytes } from './memory.js';
 import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { UpstreamChoice } from './proxy-request.js';
+
+const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
 
 /** What proxyUpgrade needs from the front door. */
 export interface UpgradeDeps {
@@ -59,6 +62,8 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       if (head.length > 0) up.write(head);
       socket.pipe(up);
       up.pipe(socket);
+      socket.on('data', countChunk);
+      up.on('data', countChunk);
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

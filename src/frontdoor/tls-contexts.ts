@@ -11,9 +11,8 @@ export function answersName(name: string, state: RoutingState, domain: string): 
 }
 
 /** Loads (or makes) the CA under the state directory and prepares the issuer. */
-export async function tlsContextsFor(stateDir: string, state: () => RoutingState, domain: string): Promise<TlsContexts> {
-  const ca = await ensureLocalCa(stateDir);
+export async function tlsContextsFor(stateDir: string, projectName: string, state: () => RoutingState, domain: string): Promise<TlsContexts> {
+  const ca = await ensureLocalCa(stateDir, { projectName });
   const issuer = await createLeafIssuer(ca, { allow: (name) => answersName(name, state(), domain) });
-  const defaultCert = await issuer.leafFor('localhost');
-  return { SNICallback: issuer.SNICallback.bind(issuer), defaultCert };
+  return { serverOptions: () => issuer.serverOptions() };
 }

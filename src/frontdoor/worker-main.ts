@@ -54,7 +54,7 @@ process.on('message', (m: ToWorker, handle?: NetServer) => {
   switch (m.t) {
     case 'init':
       core = createFrontDoorCore(m.options, (entry) => send({ t: 'access', entry }));
-      if (m.stateDir) tls = tlsContextsFor(m.stateDir, () => core!.state, m.options.domain);
+      if (m.stateDir) tls = tlsContextsFor(m.stateDir, m.options.project, () => core!.state, m.options.domain);
       if (pendingState) core.apply(pendingState);
       send({ t: 'ready' });
       return;
