@@ -79,7 +79,7 @@ export function renderSummary(status: RoomStatus, color: boolean): string {
     const health = insts.some((i) => i.health !== 'none') ? `${insts.filter((i) => i.health === 'passing').length} passing` : 'no check';
     const readyText = `${ready}/${s.desired}`;
     const route = status.info.frontDoorUrl && insts.some((i) => Object.keys(i.ports).length > 0) ? status.info.frontDoorUrl.replace('//localhost', `//${s.name}.localhost`) + '/' : '-';
-    return [paint(s.name, serviceColor(s.name), color), paint(readyText, ready === s.desired ? 'green' : 'yellow', color), health, s.version ?? '-', route, addrs.join(' ') || '-'];
+    return [paint(s.name, serviceColor(s.name), color), paint(readyText, ready === s.desired ? 'green' : 'yellow', color), health, s.version ?? '-', route, s.address ?? '-', addrs.join(' ') || '-'];
   });
-  return table(['SERVICE', 'READY', 'HEALTH', 'VERSION', 'URL', 'INSTANCES'], rows, color);
+  return table(['SERVICE', 'READY', 'HEALTH', 'VERSION', 'URL', 'ADDRESS', 'INSTANCES'], rows, color);
 }

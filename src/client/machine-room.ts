@@ -53,7 +53,11 @@ export type InstanceTraffic = InstanceStats;
 /** The front door as the control API reports it. */
 export interface Traffic {
   url: string;
+  /** https://localhost:<port>, when the front door serves HTTPS. */
+  httpsUrl?: string;
   routes: RouteInfo[];
+  /** Each service's own address, served by the front door. */
+  addresses: Array<{ service: string; host: string; port: number; protocol: 'http' | 'tcp'; url: string }>;
   instances: InstanceTraffic[];
 }
 

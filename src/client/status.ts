@@ -51,6 +51,8 @@ export interface ServiceStatus {
   buildError?: string;
   stopped: boolean;
   scaled?: number;
+  /** The service's own address served by the front door (http://… or tcp://…), when it has a port. */
+  address?: string;
 }
 
 /** Whether an instance counts as ready for `--wait` and `depends_on: healthy`. */

@@ -46,6 +46,7 @@ export async function resolveService(options: ServiceOptions, ctx: ServiceContex
     stopGrace: toMillis(options.stop_grace, D.stopGrace),
     tags: options.tags ?? [],
     ...(options.access_log !== undefined ? { accessLog: options.access_log } : {}),
+    protocol: options.protocol ?? 'http',
     routes: (options.routes ?? []).map((r) => ({ hosts: r.hosts ?? [], paths: r.paths ?? [], strip: r.strip ?? false })),
     meta: resolveMeta(options.meta, findNode(ctx.node, ['meta'])),
     profiles: options.profiles ?? [],

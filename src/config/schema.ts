@@ -166,6 +166,12 @@ const serviceSchema = Type.Object(
     stop_signal: Type.Optional(signalSchema),
     stop_grace: Type.Optional(durationSchema('Stop grace period', 'How long an instance has to exit after the stop signal before SIGKILL. Kubernetes: terminationGracePeriodSeconds; Nomad: kill_timeout.', D.stopGrace)),
     access_log: Type.Optional(Type.Boolean({ ...about('Access log', "Log this service's requests through the front door (overrides front_door.access_log).") })),
+    protocol: Type.Optional(
+      literalUnion(['http', 'tcp'], {
+        ...about('Protocol', "What the service speaks on its primary port: http (its service address routes each request to a healthy instance) or tcp (each connection is forwarded whole, e.g. Postgres). Kubernetes: the Service port's appProtocol."),
+        default: 'http',
+      }),
+    ),
     routes: Type.Optional(
       Type.Array(
         Type.Object(

@@ -74,6 +74,8 @@ export interface ResolvedService {
   tags: string[];
   /** Log this service's requests through the front door; undefined follows front_door.access_log. */
   accessLog?: boolean;
+  /** What the primary port speaks: per-request routing (http) or whole connections (tcp) at the service address. */
+  protocol: 'http' | 'tcp';
   /** Extra front-door routes (host names and/or path prefixes). */
   routes: { hosts: string[]; paths: string[]; strip: boolean }[];
   meta: Record<string, string>;

@@ -29,6 +29,7 @@ import { createAsyncQueue } from './async-queue.js';
 import { createControlApi } from './control-api.js';
 import { startBus } from './start-bus.js';
 import { startFrontDoor } from './start-front-door.js';
+import { createServiceAddresses } from './service-addresses.js';
 import { bufferedResponse, checkOrigin, serveHandler } from '../http/index.js';
 import { renderMetrics } from './metrics.js';
 import { bindApiPort, createApiServer } from './listen.js';
@@ -145,6 +146,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
     });
     cleanup.push(() => front.close());
+    const addresses = createServiceAddresses({ pool, front, onError: (message) => events.emit({ type: 'config', level: 'warn', message }) });
+    cleanup.push(() => addresses.close());
     const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
     const supervisor = createSupervisor({
       project: opts.project,
@@ -158,6 +161,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       busEnv: { CONSUL_HTTP_ADDR: `127.0.0.1:${apiPort}` },
       // A planned stop: deregistered first, then the front door lets in-flight requests finish, then the signal.
       drain: (serviceId) => front.drain(serviceId),
+      dependencyEnv: (spec) => addresses.envFor(spec),
       ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
     });
     const info: DaemonInfo = {
@@ -227,10 +231,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           services: Object.fromEntries(Object.values(config.services).flatMap((s) => (s.accessLog === undefined ? [] : [[s.name, s.accessLog] as [string, boolean]]))),
         });
         front.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
+        // Service addresses exist before any instance that depends on them starts.
+        await addresses.sync(config);
         if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
         return { ...supervisor.apply(config), kv };
       },
-      status: async () => ({ info, services: supervisor.services(), instances: supervisor.status() }),
+      status: async () => ({
+        info,
+        services: supervisor.services().map((s) => {
+          const a = addresses.get(s.name);
+          return a ? { ...s, address: a.url } : s;
+        }),
+        instances: supervisor.status(),
+      }),
       scale: async (changes) => {
         for (const [svc, n] of Object.entries(changes)) supervisor.scale(svc, n);
       },
@@ -251,7 +264,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         runs.delete(runId);
         await release?.();
       },
-      traffic: async () => ({ url: `http://localhost:${front.port}`, routes: front.routes(), instances: await front.stats() }),
+      traffic: async () => ({
+        url: `http://localhost:${front.port}`,
+        ...(front.httpsPort !== undefined ? { httpsUrl: `https://localhost:${front.httpsPort}` } : {}),
+        routes: front.routes(),
+        addresses: addresses.list(),
+        instances: await front.stats(),
+      }),
       shutdown: async () => {
         void shutdown();
       },

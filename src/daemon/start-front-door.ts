@@ -36,6 +36,9 @@ export interface ServedFrontDoor {
   setServices(names: string[]): void;
   setRoutes(routes: RouteConfig[]): void;
   setAccessLog(scope: AccessLogScope): void;
+  /** Serves a service's own address (HTTP routing or TCP forwarding to its healthy instances); replaces an earlier one. */
+  addServiceAddress(service: string, host: string, port: number, protocol: 'http' | 'tcp'): Promise<void>;
+  removeServiceAddress(service: string): Promise<void>;
   workerPids(): number[];
   close(): Promise<void>;
 }
@@ -125,7 +128,7 @@ export async function startFrontDoor(opts: {
     const port = await bind({ id: 'http', kind: 'http' }, opts.settings.httpPort, 'front_door: { http_port: } in machineroom.yml or MACHINEROOM_HTTP_PORT=<port>');
     let httpsPort: number | undefined;
     if (opts.stateDir) {
-      const tls = await tlsContextsFor(opts.stateDir, () => core.state, resolved.domain).catch((err: unknown) => {
+      const tls = await tlsContextsFor(opts.stateDir, opts.project, () => core.state, resolved.domain).catch((err: unknown) => {
         log.warn(`HTTPS is off: the project CA could not be set up: ${err instanceof Error ? err.message : String(err)}`);
         return undefined;
       });
@@ -144,6 +147,17 @@ export async function startFrontDoor(opts: {
       });
     }
     let closed: Promise<void> | undefined;
+    const serviceListeners = new Map<string, NetServer>();
+    const removeServiceAddress = async (service: string): Promise<void> => {
+      const server = serviceListeners.get(service);
+      if (!server) return;
+      serviceListeners.delete(service);
+      const id = `svc:${service}`;
+      pool?.unlisten(id);
+      const at = listeners.findIndex((l) => l.spec.id === id);
+      if (at >= 0) listeners.splice(at, 1);
+      await closeServer(server);
+    };
     return {
       port,
       httpsPort,
@@ -161,6 +175,15 @@ export async function startFrontDoor(opts: {
       setServices: (names) => feed.setConfigured(names),
       setRoutes: (routes) => feed.setRoutes(routes),
       setAccessLog: (scope) => feed.setAccessLog(scope),
+      async addServiceAddress(service, host, port, protocol) {
+        await removeServiceAddress(service);
+        const spec: ListenerSpec = { id: `svc:${service}`, kind: protocol, service };
+        const server = await listen(createListenerServer(spec, core), host, port);
+        serviceListeners.set(service, server);
+        if (pool) pool.listen(spec, server);
+        else listeners.push({ spec, server });
+      },
+      removeServiceAddress,
       workerPids: () => pool?.pids() ?? [],
       close() {
         closed ??= (async () => {

@@ -13,6 +13,7 @@ import { tlsContextsFor } from './tls-contexts.js';
 export type ToWorker =
   | { t: 'init'; options: CoreOptions; stateDir?: string }
   | { t: 'listen'; spec: ListenerSpec }
+  | { t: 'unlisten'; id: string }
   | { t: 'state'; state: RoutingState }
   | { t: 'drain'; req: number; id: string; timeoutMs: number }
   | { t: 'stats'; req: number }
@@ -33,12 +34,12 @@ const send = (m: FromWorker): void => {
 
 let core: ReturnType<typeof createFrontDoorCore> | undefined;
 let tls: Promise<TlsContexts> | undefined;
-const servers: NetServer[] = [];
+const servers = new Map<string, NetServer>();
 let pendingState: RoutingState | undefined;
 
 function shutdown(): void {
   core?.close();
-  for (const s of servers) s.close();
+  for (const s of servers.values()) s.close();
   // Open client connections are not ours to keep the process for: the daemon has stopped routing here.
   setTimeout(() => process.exit(0), 100).unref();
   process.exitCode = 0;
@@ -66,13 +67,17 @@ process.on('message', (m: ToWorker, handle?: NetServer) => {
         try {
           const server = createListenerServer(spec, c, spec.kind === 'https' ? await tls : undefined);
           server.listen(handle, () => send({ t: 'listening', id: spec.id }));
-          servers.push(server);
+          servers.set(spec.id, server);
         } catch (err) {
           send({ t: 'listen-failed', id: spec.id, error: String(err) });
         }
       })();
       return;
     }
+    case 'unlisten':
+      servers.get(m.id)?.close();
+      servers.delete(m.id);
+      return;
     case 'state':
       if (core) core.apply(m.state);
       else pendingState = m.state;

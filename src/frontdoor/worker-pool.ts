@@ -22,6 +22,9 @@ export interface WorkerPool {
   /** PIDs of the live workers. */
   pids(): number[];
   broadcast(state: RoutingState): void;
+  /** Serves one more listener in every worker (and in workers started later). */
+  listen(spec: ListenerSpec, server: NetServer): void;
+  unlisten(id: string): void;
   /** Resolves when every worker has nothing in flight to the instance (or the timeout passed). */
   drain(id: string, timeoutMs: number): Promise<void>;
   stats(): Promise<RawInstanceStats[][]>;
@@ -121,6 +124,15 @@ export function startWorkerPool(opts: {
     pids: () => [...workers].flatMap((w) => (w.child.pid === undefined ? [] : [w.child.pid])),
     broadcast(state) {
       for (const w of workers) post(w, { t: 'state', state });
+    },
+    listen(spec, server) {
+      opts.listeners.push({ spec, server });
+      for (const w of workers) post(w, { t: 'listen', spec }, server);
+    },
+    unlisten(id) {
+      const at = opts.listeners.findIndex((l) => l.spec.id === id);
+      if (at >= 0) opts.listeners.splice(at, 1);
+      for (const w of workers) post(w, { t: 'unlisten', id });
     },
     async drain(id, timeoutMs) {
       await Promise.all([...workers].map((w) => request(w, (req) => ({ t: 'drain', req, id, timeoutMs }), timeoutMs + 1000)));

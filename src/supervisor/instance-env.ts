@@ -26,11 +26,14 @@ export function instanceEnv(
   id: InstanceIdentity,
   base: NodeJS.ProcessEnv = process.env,
   bus: Record<string, string> = {},
+  dependencies: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !PRIVATE.test(k)) env[k] = v;
   // How to reach the bus (CONSUL_HTTP_ADDR…), so any Consul client works as is; the service's own env may override it.
   Object.assign(env, bus);
+  // Where the services it depends on are reached (<NAME>_HOST/_PORT/_URL); its own env may override them.
+  Object.assign(env, dependencies);
   Object.assign(env, spec.env);
   env.HOST = machine.address;
   const first = spec.ports[0];

@@ -95,6 +95,8 @@ export interface SupervisorDeps {
   busEnv?: Record<string, string>;
   /** Lets in-flight requests to a deregistered instance finish (the front door), before it is signalled. */
   drain?: (serviceId: string) => Promise<void>;
+  /** <NAME>_HOST/_PORT/_URL of the service addresses a service depends on. */
+  dependencyEnv?: (spec: ResolvedService) => Record<string, string>;
 }
 
 /** The supervisor's interface to the daemon and control API. */
@@ -297,7 +299,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     if (inst.state !== 'starting' || closed) return; // stopped while leasing
     const machine = inst.machine;
-    const env = instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv);
+    const env = instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv, deps.dependencyEnv?.(inst.spec));
     inst.generation += 1;
     let argv = directArgv(inst.spec.command);
     let cgroup: string | undefined;
@@ -725,13 +727,13 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     envOf(name) {
       const inst = instanceByName(name);
       if (!inst.machine) throw new MachineroomError('ERR_INSTANCE_NOT_FOUND', `${name} has no machine yet (state ${inst.state}); wait until it runs`);
-      return instanceEnv(inst.spec, inst.machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv);
+      return instanceEnv(inst.spec, inst.machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv, deps.dependencyEnv?.(inst.spec));
     },
     async runEnv(service) {
       const st = serviceState(service);
       const n = ++runCounter;
       const machine = await deps.pool.lease(`${service}-run-${n}`, st.spec.ports);
-      const env = instanceEnv(st.spec, machine, { project: deps.project, projectId: deps.projectId, service, index: 0, instanceId: `${deps.projectId}:${service}.run-${n}` }, instanceEnvBase(), deps.busEnv);
+      const env = instanceEnv(st.spec, machine, { project: deps.project, projectId: deps.projectId, service, index: 0, instanceId: `${deps.projectId}:${service}.run-${n}` }, instanceEnvBase(), deps.busEnv, deps.dependencyEnv?.(st.spec));
       return { env, cwd: st.spec.cwd, command: st.spec.command, release: () => deps.pool.release(machine) };
     },
     async shutdown(onProgress) {

@@ -67,7 +67,7 @@ function fakeRoom() {
     runLease: async (service) => ({ runId: 'r1', env: {}, cwd: '/', command: [service] }),
     releaseRun: async (id) => void calls.push(['releaseRun', id]),
     shutdown: async () => void calls.push(['shutdown', undefined]),
-    traffic: async () => ({ url: 'http://localhost:8080', routes: [], instances: [] }),
+    traffic: async () => ({ url: 'http://localhost:8080', routes: [], addresses: [], instances: [] }),
   };
   return { room, calls };
 }

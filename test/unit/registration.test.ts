@@ -12,6 +12,7 @@ function spec(over: Partial<ResolvedService>): ResolvedService {
     cwd: '/tmp',
     env: {},
     envFiles: [],
+    protocol: 'http',
     replicas: 1,
     ports: [{ name: 'default', port: 80 }],
     dependsOn: [],
