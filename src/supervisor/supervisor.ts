@@ -251,11 +251,14 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
 
   // ---- output ----------------------------------------------------------------------------------
 
-  function pipeOutput(child: ChildProcess, source: string, service: string): void {
+  function pipeOutput(child: ChildProcess, source: string, service: string, onLine?: (text: string) => void): void {
     for (const stream of ['stdout', 'stderr'] as const) {
       const readable = child[stream];
       if (!readable) continue;
-      const splitter = createLineSplitter((text) => deps.logs.write({ ts: Date.now(), source, service, stream, text }));
+      const splitter = createLineSplitter((text) => {
+        deps.logs.write({ ts: Date.now(), source, service, stream, text });
+        onLine?.(text);
+      });
       readable.on('data', (c: Buffer) => splitter.push(c));
       readable.on('end', () => splitter.end());
       readable.on('error', () => splitter.end());
@@ -320,7 +323,8 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     inst.child = child;
     inst.startedAt = Date.now();
     inst.everHealthy = false;
-    delete inst.warning;
+    // A bind conflict stays reported across the restarts it causes, until the app binds its own address.
+    if (!inst.warning?.startsWith('cannot bind')) delete inst.warning;
     if (child.pid) {
       inst.pid = child.pid;
       inst.tree = { pgid: child.pid, ...(cgroup ? { cgroup } : {}) };
@@ -328,7 +332,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       if (st !== undefined) inst.startTime = st;
     }
     recordProcesses();
-    pipeOutput(child, inst.name, inst.service);
+    pipeOutput(child, inst.name, inst.service, (text) => noticeBindConflict(inst, text));
     inst.exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
         if (inst.child !== child) return resolve();
@@ -381,6 +385,21 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     deps.store.deregisterService(inst.name);
     inst.registered = [];
+  }
+
+  /**
+   * An app that binds the wildcard address cannot share its port with the service's own address (or a sibling):
+   * Node, Python and Go all print EADDRINUSE with the address, which is turned into advice naming $HOST.
+   */
+  function noticeBindConflict(inst: Instance, text: string): void {
+    if (!inst.machine || inst.machine.mode !== 'loopback' || !text.includes('EADDRINUSE') && !text.includes('Address already in use')) return;
+    const m = /(0\.0\.0\.0|\[?::\]?|\*)[:.](\d{1,5})\b/.exec(text);
+    if (!m) return;
+    const where = m[1] === '0.0.0.0' ? `0.0.0.0:${m[2]}` : `[::]:${m[2]}`;
+    const advice = `cannot bind ${where} (every address on the port): the port is shared with the service address and other replicas; bind $HOST (${inst.machine.address})`;
+    if (inst.warning === advice) return;
+    inst.warning = advice;
+    event({ type: 'listen', level: 'warn', service: inst.service, instance: inst.name, message: `${inst.name} ${advice}` });
   }
 
   /** Reports an app that ignores $HOST: bound to the wildcard address, or to another loopback address than its machine's. */

@@ -1,8 +1,9 @@
 // Acceptance: nothing outlives the daemon: SIGKILL of the daemon (even a setsid grandchild, as root), and SIGINT to attached up.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import type { RoomStatus } from '../../src/client/index.js';
@@ -32,6 +33,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/** PIDs of a process's children whose command line contains `marker`. */
+function childrenWith(parent: number, marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 test('SIGKILL to the daemon: its instances (and, as root, a setsid grandchild) are gone soon, and down finds nothing', async () => {
   const port = await freePort();
   // The grandchild leaves the instance's session and process group, and clears its environment: only a cgroup catches it.
@@ -56,8 +73,13 @@ require('./server.js');
   assert.ok(alive(grandchild), 'the grandchild runs');
   const daemon = JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { pid: number };
   assert.equal(scanInstances(dir).size, 4);
+  // The front door's proxy workers (one per core beyond the first) are the daemon's children too.
+  const workers = childrenWith(daemon.pid, 'worker-main.js');
+  strays.push(...workers);
+  assert.equal(workers.length, Math.min(availableParallelism(), 8) - 1, 'front_door.workers: auto forks one per core beyond the first');
 
   process.kill(daemon.pid, 'SIGKILL');
+  await waitFor('the front door workers gone after the daemon was SIGKILLed', () => workers.every((p) => !alive(p)), 20_000);
   await waitFor('every instance gone after the daemon was SIGKILLed', () => scanInstances(dir).size === 0 && status.instances.every((i) => !alive(i.pid!)), 20_000);
   if (isRoot) await waitFor('the setsid grandchild gone too (cgroup)', () => !alive(grandchild), 20_000);
 

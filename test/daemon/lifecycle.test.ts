@@ -114,19 +114,33 @@ test('a build runs before start and its outputs feed the version; a failed build
   assert.ok(await httpGet(`http://${still.address}:${port}/`));
 });
 
-test('an app that binds 0.0.0.0 instead of $HOST is reported', async () => {
+test('an app that binds 0.0.0.0 instead of $HOST is reported (port mode: it runs, with a warning)', async () => {
+  const port = await freePort();
+  const dir = makeProject({
+    'wild.js': `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '0.0.0.0');`,
+    'machineroom.yml': `machines: port\nservices:\n  wild:\n    command: node wild.js\n    port: ${port}\n`,
+  });
+  dirs.push(dir);
+  assert.equal((await runCli(['up', '-d', '--wait'], { cwd: dir })).code, 0);
+  const i = await waitFor('the wildcard warning', async () => (await status(dir)).instances.find((x) => x.warning?.includes('0.0.0.0')));
+  assert.match(i.warning!, /listens on 0\.0\.0\.0:\d+; bind \$HOST/);
+  const ps = await runCli(['ps'], { cwd: dir });
+  assert.match(ps.stdout, /listens on 0\.0\.0\.0/);
+  assert.ok((await events(dir)).some((e) => e.type === 'listen' && e.instance === 'wild.1'));
+});
+
+test('loopback mode: an app that binds 0.0.0.0 cannot share its port with the service address, and is told to bind $HOST', async () => {
   const port = await freePort();
   const dir = makeProject({
     'wild.js': `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '0.0.0.0');`,
     'machineroom.yml': `services:\n  wild:\n    command: node wild.js\n    port: ${port}\n`,
   });
   dirs.push(dir);
-  assert.equal((await runCli(['up', '-d', '--wait'], { cwd: dir })).code, 0);
-  const i = await waitFor('the wildcard warning', async () => (await status(dir)).instances.find((x) => x.warning?.includes('0.0.0.0')));
-  assert.match(i.warning!, new RegExp(`listens on 0\\.0\\.0\\.0:${port}; bind \\$HOST`));
-  const ps = await runCli(['ps'], { cwd: dir });
-  assert.match(ps.stdout, /listens on 0\.0\.0\.0/);
-  assert.ok((await events(dir)).some((e) => e.type === 'listen' && e.instance === 'wild.1'));
+  assert.equal((await runCli(['up', '-d'], { cwd: dir })).code, 0);
+  const i = await waitFor('the bind conflict advice', async () => (await status(dir)).instances.find((x) => x.warning?.startsWith('cannot bind')));
+  assert.match(i.warning!, new RegExp(`cannot bind 0\\.0\\.0\\.0:${port} .*bind \\$HOST \\(127\\.`));
+  assert.match((await runCli(['ps'], { cwd: dir })).stdout, /cannot bind 0\.0\.0\.0/);
+  assert.ok((await events(dir)).some((e) => e.type === 'listen' && e.instance === 'wild.1' && /bind \$HOST/.test(e.message)));
 });
 
 test('restart SERVICE.N, stop and start, exec and run', async () => {
