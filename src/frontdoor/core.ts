@@ -91,7 +91,7 @@ export function routesOf(state: RoutingState, project: string, domain: string): 
 
 /** Creates one process's front door. */
 export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: AccessEntry) => void): FrontDoorCore {
-  const table = createRoutingTable();
+  const table = createRoutingTable({ idleMs: opts.timeouts.idleMs });
   const balancer = createBalancer(opts.balancer);
   const upgrades = new Set<Duplex>();
   let closed = false;

@@ -54,3 +54,82 @@ export function serializeRequestHead(method: string, path: string, headers: Outg
   }
   return head + '\r\n';
 }
+
+/** Header names the front door sets itself on the way in (any the client sent are replaced or extended). */
+const OWN_REQUEST_HEADERS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-request-id']);
+
+/** Names listed in Connection headers of a raw header list (lower case), or undefined when there are none. */
+function connectionNamed(raw: string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === 10 && k.toLowerCase() === 'connection') {
+      for (const token of raw[i + 1]!.split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== 'close' && t !== 'keep-alive') (named ??= new Set()).add(t);
+      }
+    }
+  }
+  return named;
+}
+
+/**
+ * The upstream request's headers as a flat [name, value, ...] list (node:http sends it as is, with no per-header
+ * validation or object building): the client's headers minus hop-by-hop ones, then the forwarding headers.
+ */
+export function upstreamRawHeaders(req: IncomingMessage): { raw: string[]; requestId: string } {
+  const src = req.rawHeaders;
+  const named = connectionNamed(src);
+  const raw: string[] = [];
+  let priorFor: string | undefined;
+  let priorForwarded: string | undefined;
+  let incomingId: string | undefined;
+  let host = '';
+  for (let i = 0; i < src.length; i += 2) {
+    const k = src[i]!;
+    const v = src[i + 1]!;
+    const lower = k.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) continue;
+    if (OWN_REQUEST_HEADERS.has(lower)) {
+      if (lower === 'x-forwarded-for') priorFor = priorFor === undefined ? v : `${priorFor}, ${v}`;
+      else if (lower === 'forwarded') priorForwarded = priorForwarded === undefined ? v : `${priorForwarded}, ${v}`;
+      else if (lower === 'x-request-id') incomingId ??= v;
+      continue;
+    }
+    if (lower === 'host') host = v;
+    raw.push(k, v);
+  }
+  const client = req.socket.remoteAddress ?? '';
+  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const requestId = incomingId !== undefined && incomingId.length > 0 && incomingId.length <= 200 ? incomingId : randomUUID();
+  const element = `for=${forwardedFor(client)};host="${host.replace(/"/g, '')}";proto=${proto}`;
+  raw.push(
+    'x-forwarded-for',
+    priorFor === undefined ? client : `${priorFor}, ${client}`,
+    'x-forwarded-proto',
+    proto,
+    'x-forwarded-host',
+    host,
+    'forwarded',
+    priorForwarded === undefined ? element : `${priorForwarded}, ${element}`,
+    'x-request-id',
+    requestId,
+  );
+  return { raw, requestId };
+}
+
+/** The response's headers as a flat list without hop-by-hop ones; whether it declared a content-length. */
+export function responseRawHeaders(res: IncomingMessage): { raw: string[]; sized: boolean } {
+  const src = res.rawHeaders;
+  const named = connectionNamed(src);
+  const raw: string[] = [];
+  let sized = false;
+  for (let i = 0; i < src.length; i += 2) {
+    const k = src[i]!;
+    const lower = k.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) continue;
+    if (lower === 'content-length') sized = true;
+    raw.push(k, src[i + 1]!);
+  }
+  return { raw, sized };
+}

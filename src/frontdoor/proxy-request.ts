@@ -1,8 +1,10 @@
 // Forwards one HTTP request to a chosen upstream, streaming both bodies, retrying connection failures elsewhere.
+// This is the front door's hot path: headers travel as flat lists, and each request adds as few listeners and timers
+// as it can (the idle timeout is the pooled socket's own, set once by its agent).
 import { request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { buildUpstreamHeaders, stripHopByHop } from './forward-headers.js';
+import { responseRawHeaders, upstreamRawHeaders } from './forward-headers.js';
 import { noteBodyBytes } from './memory.js';
 import { sendBadGateway } from './pages.js';
 import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
@@ -30,6 +32,7 @@ export interface ProxyDeps {
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'EPIPE', 'ERR_FRONTDOOR_CONNECT_TIMEOUT']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
 
 const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
 
@@ -46,9 +49,10 @@ function hasRequestBody(req: IncomingMessage): boolean {
 
 /** Proxies req → an upstream chosen by deps → res. Never buffers a body. */
 export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: string, deps: ProxyDeps): void {
-  const { headers, requestId } = buildUpstreamHeaders(req);
+  const { raw: headers, requestId } = upstreamRawHeaders(req);
   const withBody = hasRequestBody(req);
-  const excluded = new Set<string>();
+  const method = req.method ?? 'GET';
+  let excluded = NO_EXCLUSIONS;
   let bodyTouched = false;
   let current: ClientRequest | undefined;
   let lastFailure: { upstream: Upstream; err: Error } | undefined;
@@ -67,7 +71,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
   const settle = (): void => {
     done = true;
     if (totalTimer) clearTimeout(totalTimer);
-    req.off('data', markTouched);
+    if (withBody) req.off('data', markTouched);
   };
   res.on('close', () => {
     if (!res.writableFinished) current?.destroy();
@@ -96,7 +100,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
     let reused = false;
     let gotResponse = false;
     let connectTimer: NodeJS.Timeout | undefined;
-    const up = httpRequest({ host: u.address, port: u.port, method: req.method, path, headers, agent: u.agent });
+    const up = httpRequest({ host: u.address, port: u.port, method, path, headers, agent: u.agent });
     current = up;
 
     const startBody = (): void => {
@@ -108,7 +112,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
         req.on('data', countChunk);
       }
     };
-    up.on('socket', (sock: Socket) => {
+    up.once('socket', (sock: Socket) => {
       if (sock.connecting) {
         connectTimer = setTimeout(() => up.destroy(codedError(`connect timed out after ${deps.connectMs}ms`, 'ERR_FRONTDOOR_CONNECT_TIMEOUT')), deps.connectMs);
         sock.once('connect', () => {
@@ -122,37 +126,44 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
         startBody();
       }
     });
-    if (deps.idleMs > 0) up.setTimeout(deps.idleMs, () => up.destroy(codedError(`no data for ${deps.idleMs}ms`, 'ERR_FRONTDOOR_IDLE_TIMEOUT')));
+    // The pooled socket's idle timeout (set once by its agent) fires here while this request owns it.
+    up.once('timeout', () => up.destroy(codedError(`no data for ${deps.idleMs}ms`, 'ERR_FRONTDOOR_IDLE_TIMEOUT')));
 
-    up.on('response', (ur: IncomingMessage) => {
+    up.once('response', (ur: IncomingMessage) => {
       gotResponse = true;
-      clearTimeout(connectTimer);
+      if (connectTimer) clearTimeout(connectTimer);
       recordSuccess(u, performance.now() - started);
-      const out = stripHopByHop(ur.headers);
-      out['x-request-id'] = requestId;
-      if (choice.setCookie) {
-        const prior = out['set-cookie'];
-        out['set-cookie'] = [...(Array.isArray(prior) ? prior : prior === undefined ? [] : [String(prior)]), choice.setCookie];
-      }
       if (res.destroyed) {
         up.destroy();
         return;
       }
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, out);
+      const { raw, sized } = responseRawHeaders(ur);
+      raw.push('x-request-id', requestId);
+      if (choice.setCookie) raw.push('set-cookie', choice.setCookie);
+      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
       // Streamed answers (SSE, chunked) get their headers now; sized ones send them with the first chunk.
-      if (ur.headers['content-length'] === undefined) res.flushHeaders();
-      ur.pipe(res);
-      ur.on('data', countChunk);
-      ur.on('error', () => res.destroy());
-      ur.on('aborted', () => res.destroy());
-      ur.on('end', () => {
+      if (!sized) res.flushHeaders();
+      const resume = (): void => {
+        ur.resume();
+      };
+      ur.on('data', (chunk: Buffer) => {
+        noteBodyBytes(chunk.length);
+        if (!res.write(chunk)) {
+          ur.pause();
+          res.once('drain', resume);
+        }
+      });
+      ur.once('end', () => {
+        res.end();
         settle();
         finish();
       });
+      ur.once('error', () => res.destroy());
+      ur.once('aborted', () => res.destroy());
     });
-    up.on('close', finish);
+    up.once('close', finish);
     up.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(connectTimer);
+      if (connectTimer) clearTimeout(connectTimer);
       finish();
       if (done && !res.headersSent) return;
       if (gotResponse || res.headersSent) {
@@ -161,15 +172,16 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
       }
       if (res.destroyed) return;
       const code = err.code ?? '';
-      const replayable = !bodyTouched && CONNECT_ERRORS.has(code) && (!connected || (reused && IDEMPOTENT.has(req.method ?? 'GET')));
+      const replayable = !bodyTouched && CONNECT_ERRORS.has(code) && (!connected || (reused && IDEMPOTENT.has(method)));
       if (code !== 'ERR_FRONTDOOR_TOTAL_TIMEOUT') recordFailure(u, deps.maxFails, deps.failTimeoutMs, Date.now());
       if (replayable) {
         if (withBody) {
           req.unpipe(up);
           req.pause();
           req.off('data', markTouched);
+          req.off('data', countChunk);
         }
-        excluded.add(u.id);
+        excluded = new Set([...excluded, u.id]);
         lastFailure = { upstream: u, err };
         attempt();
         return;

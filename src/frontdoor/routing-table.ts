@@ -30,7 +30,7 @@ function retire(u: Upstream): void {
 }
 
 /** An empty table; apply() fills it. */
-export function createRoutingTable(): RoutingTable {
+export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable {
   const upstreams = new Map<string, Upstream>();
   let healthyByService = new Map<string, Upstream[]>();
   let byName = new Map<string, RoutingService>();
@@ -56,7 +56,7 @@ export function createRoutingTable(): RoutingTable {
           let u = upstreams.get(inst.id);
           if (!u || u.address !== inst.address || u.port !== inst.port) {
             if (u) retire(u);
-            u = createUpstream(inst);
+            u = createUpstream(inst, opts.idleMs ?? 0);
             upstreams.set(inst.id, u);
           }
           u.tags = inst.tags;

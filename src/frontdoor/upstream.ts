@@ -27,7 +27,7 @@ export interface Upstream {
 }
 
 /** Creates the upstream state for a registered instance. */
-export function createUpstream(inst: Omit<RoutingInstance, 'status'>): Upstream {
+export function createUpstream(inst: Omit<RoutingInstance, 'status'>, idleMs = 0): Upstream {
   return {
     id: inst.id,
     service: inst.service,
@@ -35,7 +35,8 @@ export function createUpstream(inst: Omit<RoutingInstance, 'status'>): Upstream 
     port: inst.port,
     tags: inst.tags,
     weight: inst.weight,
-    agent: new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
+    // The idle timeout lives on each pooled socket (refreshed by its own traffic), not a timer per request.
+    agent: new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', ...(idleMs > 0 ? { timeout: idleMs } : {}) }),
     inFlight: 0,
     requests: 0,
     errors: 0,
