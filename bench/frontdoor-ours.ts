@@ -55,7 +55,9 @@ export async function startOurs(tmp: string): Promise<Ours> {
   mkdirSync(dir, { recursive: true });
   mkdirSync(home, { recursive: true });
   const yml = join(dir, 'machineroom.yml');
-  writeFileSync(yml, PROJECT_YML);
+  // FRONTDOOR_BENCH_WORKERS=N compares worker counts; unset, the front door runs with its default (auto).
+  const workers = process.env.FRONTDOOR_BENCH_WORKERS;
+  writeFileSync(yml, workers === undefined || workers === '' ? PROJECT_YML : `${PROJECT_YML}front_door: { workers: ${Number(workers)} }\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, MACHINEROOM_API_PORT: '0', MACHINEROOM_DNS_PORT: '0', MACHINEROOM_HTTP_PORT: '0', MACHINEROOM_HTTPS_PORT: '0', MACHINEROOM_HOME: home, NO_COLOR: '1' };
   const r = await cliAsync({ dir, env }, ['up', '-d', '-f', yml]);
   const file = join(dir, '.machineroom', 'daemon.json');

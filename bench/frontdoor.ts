@@ -561,7 +561,7 @@ async function main(): Promise<void> {
       'wrk, the proxies and the backends share these cores (and so does other work on a shared machine): read ratios, not absolute figures.',
     `throughput: wrk -t2 -c{64,256} -d${SECONDS}s --latency, ${WARMUP_S}s warm-up per target and connection count, median of ${REPS} repetitions; ` +
       'direct = backend 1 alone (the ceiling); the proxies spread over backends 1–2.',
-    `front door features on (its defaults; the project sets no front_door key): ${FEATURES.join('; ')}. ` +
+    `front door features on (its defaults${process.env.FRONTDOOR_BENCH_WORKERS ? `, but workers: ${process.env.FRONTDOOR_BENCH_WORKERS}` : '; the project sets no front_door key'}): ${FEATURES.join('; ')}. ` +
       `Seen by the backend: ${seenXff.join(', ') || 'none of X-Forwarded-*/X-Request-Id'}; response has x-request-id: ${'x-request-id' in responseHeaders ? 'yes' : 'no'}.`,
     `churn: wrk -t2 -c64 -d${CHURN_SECONDS}s with a Lua status counter; every 2 s the set becomes the first N of 4 backends, N = ${CHURN_STEPS.join(' ')}; ` +
       'failed = socket errors + responses with status >= 300 (wrk\'s non-2xx counter, statuses >= 400, is a subset of the Lua count, so it is not added twice). nginx: rewrite + nginx -s reload; haproxy: rewrite + SIGUSR2 to the master (-W, expose-fd listeners); front door: agent API register/deregister (live).',

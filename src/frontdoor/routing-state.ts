@@ -68,7 +68,11 @@ export interface RoutingFeed {
   close(): void;
 }
 
+/** The agent's own "consul" entry (its RPC port, nothing to proxy to), as in Consul's catalog. */
+const CONSUL_SERVICE = 'consul';
+
 function serviceFromStore(store: BusStore, name: string): RoutingService | undefined {
+  if (name === CONSUL_SERVICE) return undefined;
   const list = store.instancesOf(name);
   if (list.length === 0) return undefined;
   const instances: RoutingInstance[] = [];
@@ -77,7 +81,10 @@ function serviceFromStore(store: BusStore, name: string): RoutingService | undef
   for (const svc of list) {
     const status = store.statusOf(svc.ID);
     const weight = Math.max(1, status === 'warning' ? (svc.Weights?.Warning ?? 1) : (svc.Weights?.Passing ?? 1));
-    instances.push({ id: svc.ID, service: svc.Service, address: svc.Address, port: svc.Port, tags: svc.Tags, status, weight });
+    // As in Consul, an instance without an address of its own is reached at its node's.
+    const address = svc.Address || store.node(svc.Node)?.Address || '';
+    if (!address || !svc.Port) continue;
+    instances.push({ id: svc.ID, service: svc.Service, address, port: svc.Port, tags: svc.Tags, status, weight });
     for (const c of store.checksOfService(svc.ID)) {
       const rank = (c.Status === 'passing' ? 0 : 1_000_000_000) + c.ModifyIndex;
       if (rank > bestRank) {
@@ -107,6 +114,7 @@ export function createRoutingFeed(store: BusStore, initial: Partial<Pick<Routing
     if (dirtyAll) {
       services.clear();
       for (const name of new Set(store.services().map((s) => s.Service))) {
+        if (name === CONSUL_SERVICE) continue;
         const s = serviceFromStore(store, name);
         if (s) services.set(name, s);
       }
