@@ -78,6 +78,19 @@ function connectionNamed(raw: string[]): Set<string> | undefined {
  * validation or object building): the client's headers minus hop-by-hop ones, then the forwarding headers.
  */
 export function upstreamRawHeaders(req: IncomingMessage): { raw: string[]; requestId: string } {
+  return forwardedRaw(req);
+}
+
+/** The request head for an upstream: request line, the client's headers minus hop-by-hop ones, forwarding headers. */
+export function upstreamRequestHead(req: IncomingMessage, path: string, chunked: boolean): { head: string; requestId: string } {
+  const { raw, requestId } = forwardedRaw(req);
+  let head = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;
+  for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  return { head: head + '\r\n', requestId };
+}
+
+function forwardedRaw(req: IncomingMessage): { raw: string[]; requestId: string } {
   const src = req.rawHeaders;
   const named = connectionNamed(src);
   const raw: string[] = [];
@@ -118,9 +131,8 @@ export function upstreamRawHeaders(req: IncomingMessage): { raw: string[]; reque
   return { raw, requestId };
 }
 
-/** The response's headers as a flat list without hop-by-hop ones; whether it declared a content-length. */
-export function responseRawHeaders(res: IncomingMessage): { raw: string[]; sized: boolean } {
-  const src = res.rawHeaders;
+/** A response's headers (a flat list) without hop-by-hop ones; whether it declared a content-length. */
+export function responseRawHeaders(src: string[]): { raw: string[]; sized: boolean } {
   const named = connectionNamed(src);
   const raw: string[] = [];
   let sized = false;

@@ -1,14 +1,13 @@
 // Forwards one HTTP request to a chosen upstream, streaming both bodies, retrying connection failures elsewhere.
-// This is the front door's hot path: headers travel as flat lists, and each request adds as few listeners and timers
-// as it can (the idle timeout is the pooled socket's own, set once by its agent).
-import { request as httpRequest } from 'node:http';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { responseRawHeaders, upstreamRawHeaders } from './forward-headers.js';
+// This is the front door's hot path: the upstream side is a lean keep-alive client (upstream-pool.ts), headers go as
+// flat lists, and a request adds as few listeners and timers as it can.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { responseRawHeaders, upstreamRequestHead } from './forward-headers.js';
 import { noteBodyBytes } from './memory.js';
 import { sendBadGateway } from './pages.js';
 import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { Upstream } from './upstream.js';
+import type { Exchange } from './upstream-pool.js';
 
 /** The balancer's answer for one attempt. */
 export interface UpstreamChoice {
@@ -34,47 +33,42 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
 
-const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
-
-function codedError(message: string, code: string): Error {
+function codedError(message: string, code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
 }
 
-/** Whether a request carries a body we must stream (and so cannot replay once read). */
-function hasRequestBody(req: IncomingMessage): boolean {
+/** How the request body travels: none, as sized bytes, or re-chunked (its transfer-encoding is hop-by-hop). */
+function bodyKind(req: IncomingMessage): 'none' | 'sized' | 'chunked' {
   const len = req.headers['content-length'];
-  if (len !== undefined) return Number(len) > 0;
-  return req.headers['transfer-encoding'] !== undefined;
+  if (len !== undefined) return Number(len) > 0 ? 'sized' : 'none';
+  return req.headers['transfer-encoding'] !== undefined ? 'chunked' : 'none';
 }
 
 /** Proxies req → an upstream chosen by deps → res. Never buffers a body. */
 export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: string, deps: ProxyDeps): void {
-  const { raw: headers, requestId } = upstreamRawHeaders(req);
-  const withBody = hasRequestBody(req);
+  const body = bodyKind(req);
+  const withBody = body !== 'none';
+  const { head, requestId } = upstreamRequestHead(req, path, body === 'chunked');
   const method = req.method ?? 'GET';
   let excluded = NO_EXCLUSIONS;
   let bodyTouched = false;
-  let current: ClientRequest | undefined;
+  let current: Exchange | undefined;
   let lastFailure: { upstream: Upstream; err: Error } | undefined;
   let done = false;
-  const markTouched = (): void => {
-    bodyTouched = true;
-  };
 
   const totalTimer =
     deps.totalMs > 0
       ? setTimeout(() => {
-          current?.destroy(codedError(`no complete response within ${deps.totalMs}ms`, 'ERR_FRONTDOOR_TOTAL_TIMEOUT'));
+          current?.abort(codedError(`no complete response within ${deps.totalMs}ms`, 'ERR_FRONTDOOR_TOTAL_TIMEOUT'));
           if (!current && !res.headersSent) res.destroy();
         }, deps.totalMs)
       : undefined;
   const settle = (): void => {
     done = true;
     if (totalTimer) clearTimeout(totalTimer);
-    if (withBody) req.off('data', markTouched);
   };
   res.on('close', () => {
-    if (!res.writableFinished) current?.destroy();
+    if (!res.writableFinished) current?.abort();
     settle();
   });
 
@@ -96,100 +90,87 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
       endAttempt(u);
     };
     const started = performance.now();
-    let connected = false;
     let reused = false;
-    let gotResponse = false;
-    let connectTimer: NodeJS.Timeout | undefined;
-    const up = httpRequest({ host: u.address, port: u.port, method, path, headers, agent: u.agent });
-    current = up;
-
-    const startBody = (): void => {
-      if (!withBody || (req.readableEnded && !bodyTouched)) up.end();
-      else {
-        // Listening for data only once piping: an earlier listener would start the flow and lose chunks.
-        req.pipe(up);
-        req.once('data', markTouched);
-        req.on('data', countChunk);
-      }
+    let gotHead = false;
+    let onData: ((chunk: Buffer) => void) | undefined;
+    let onEnd: (() => void) | undefined;
+    const stopBody = (): void => {
+      if (onData) req.off('data', onData);
+      if (onEnd) req.off('end', onEnd);
+      req.pause();
     };
-    up.once('socket', (sock: Socket) => {
-      if (sock.connecting) {
-        connectTimer = setTimeout(() => up.destroy(codedError(`connect timed out after ${deps.connectMs}ms`, 'ERR_FRONTDOOR_CONNECT_TIMEOUT')), deps.connectMs);
-        sock.once('connect', () => {
-          clearTimeout(connectTimer);
-          connected = true;
-          startBody();
-        });
-      } else {
-        connected = true;
-        reused = true;
-        startBody();
-      }
-    });
-    // The pooled socket's idle timeout (set once by its agent) fires here while this request owns it.
-    up.once('timeout', () => up.destroy(codedError(`no data for ${deps.idleMs}ms`, 'ERR_FRONTDOOR_IDLE_TIMEOUT')));
+    const resumeUpstream = (): void => ex.resume();
 
-    up.once('response', (ur: IncomingMessage) => {
-      gotResponse = true;
-      if (connectTimer) clearTimeout(connectTimer);
-      recordSuccess(u, performance.now() - started);
-      if (res.destroyed) {
-        up.destroy();
-        return;
-      }
-      const { raw, sized } = responseRawHeaders(ur);
-      raw.push('x-request-id', requestId);
-      if (choice.setCookie) raw.push('set-cookie', choice.setCookie);
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
-      // Streamed answers (SSE, chunked) get their headers now; sized ones send them with the first chunk.
-      if (!sized) res.flushHeaders();
-      const resume = (): void => {
-        ur.resume();
-      };
-      ur.on('data', (chunk: Buffer) => {
-        noteBodyBytes(chunk.length);
-        if (!res.write(chunk)) {
-          ur.pause();
-          res.once('drain', resume);
+    const ex: Exchange = u.pool.request(head, { chunked: body === 'chunked', skipBody: method === 'HEAD', connectMs: deps.connectMs }, {
+      onSent(fromPool) {
+        reused = fromPool;
+        if (!withBody) return;
+        if (req.readableEnded && !bodyTouched) {
+          ex.end();
+          return;
         }
-      });
-      ur.once('end', () => {
+        const resumeReq = (): void => {
+          req.resume();
+        };
+        onData = (chunk: Buffer) => {
+          bodyTouched = true;
+          noteBodyBytes(chunk.length);
+          if (!ex.write(chunk, resumeReq)) req.pause();
+        };
+        onEnd = () => ex.end();
+        req.on('data', onData);
+        req.once('end', onEnd);
+        req.resume();
+      },
+      onHead(status, statusMessage, rawHeaders) {
+        gotHead = true;
+        recordSuccess(u, performance.now() - started);
+        if (res.destroyed) {
+          ex.abort();
+          return;
+        }
+        const { raw, sized } = responseRawHeaders(rawHeaders);
+        raw.push('x-request-id', requestId);
+        if (choice.setCookie) raw.push('set-cookie', choice.setCookie);
+        res.writeHead(status, statusMessage, raw);
+        // Streamed answers (SSE, chunked) get their headers now; sized ones send them with the first chunk.
+        if (!sized && method !== 'HEAD') res.flushHeaders();
+      },
+      onBody(chunk) {
+        noteBodyBytes(chunk.length);
+        if (res.write(chunk)) return true;
+        res.once('drain', resumeUpstream);
+        return false;
+      },
+      onEnd() {
         res.end();
         settle();
         finish();
-      });
-      ur.once('error', () => res.destroy());
-      ur.once('aborted', () => res.destroy());
-    });
-    up.once('close', finish);
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (connectTimer) clearTimeout(connectTimer);
-      finish();
-      if (done && !res.headersSent) return;
-      if (gotResponse || res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (res.destroyed) return;
-      const code = err.code ?? '';
-      const replayable = !bodyTouched && CONNECT_ERRORS.has(code) && (!connected || (reused && IDEMPOTENT.has(method)));
-      if (code !== 'ERR_FRONTDOOR_TOTAL_TIMEOUT') recordFailure(u, deps.maxFails, deps.failTimeoutMs, Date.now());
-      if (replayable) {
-        if (withBody) {
-          req.unpipe(up);
-          req.pause();
-          req.off('data', markTouched);
-          req.off('data', countChunk);
+      },
+      onError(err, connected) {
+        finish();
+        if (done && !res.headersSent) return;
+        if (gotHead || res.headersSent) {
+          res.destroy();
+          return;
         }
-        excluded = new Set([...excluded, u.id]);
-        lastFailure = { upstream: u, err };
-        attempt();
-        return;
-      }
-      settle();
-      const timeout = code.endsWith('TIMEOUT');
-      sendBadGateway(req, res, timeout ? 504 : 502, u, `${code} ${err.message}`.trim(), requestId);
+        if (res.destroyed) return;
+        const code = err.code ?? '';
+        const replayable = !bodyTouched && CONNECT_ERRORS.has(code) && (!connected || (reused && IDEMPOTENT.has(method)));
+        if (code !== 'ERR_FRONTDOOR_TOTAL_TIMEOUT') recordFailure(u, deps.maxFails, deps.failTimeoutMs, Date.now());
+        if (replayable) {
+          if (withBody) stopBody();
+          excluded = new Set([...excluded, u.id]);
+          lastFailure = { upstream: u, err };
+          attempt();
+          return;
+        }
+        settle();
+        const timeout = code.endsWith('TIMEOUT');
+        sendBadGateway(req, res, timeout ? 504 : 502, u, `${code} ${err.message}`.trim(), requestId);
+      },
     });
+    current = ex;
   };
   attempt();
 }

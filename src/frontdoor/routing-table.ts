@@ -25,8 +25,8 @@ const EMPTY: RoutingState = { version: 0, services: [], draining: [], routes: []
 
 function retire(u: Upstream): void {
   closeIdleSockets(u);
-  if (u.inFlight === 0) u.agent.destroy();
-  else u.idleWaiters.push(() => u.agent.destroy());
+  if (u.inFlight === 0) u.pool.destroy();
+  else u.idleWaiters.push(() => u.pool.destroy());
 }
 
 /** An empty table; apply() fills it. */
@@ -91,7 +91,7 @@ export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable
     service: (name) => byName.get(name),
     resolveService: (label) => byLabel.get(label),
     close() {
-      for (const u of upstreams.values()) u.agent.destroy();
+      for (const u of upstreams.values()) u.pool.destroy();
       upstreams.clear();
       healthyByService.clear();
       byName.clear();

@@ -1,5 +1,6 @@
 // Per-instance upstream state: a keep-alive agent, in-flight and failure counters, drain and ejection, latencies.
-import { Agent } from 'node:http';
+import { createUpstreamPool } from './upstream-pool.js';
+import type { UpstreamPool } from './upstream-pool.js';
 import type { RoutingInstance } from './routing-state.js';
 
 const LATENCY_SAMPLES = 1024;
@@ -13,7 +14,7 @@ export interface Upstream {
   tags: string[];
   /** Balancing weight for its current health (Weights.Passing or Weights.Warning). */
   weight: number;
-  readonly agent: Agent;
+  readonly pool: UpstreamPool;
   inFlight: number;
   requests: number;
   errors: number;
@@ -36,7 +37,7 @@ export function createUpstream(inst: Omit<RoutingInstance, 'status'>, idleMs = 0
     tags: inst.tags,
     weight: inst.weight,
     // The idle timeout lives on each pooled socket (refreshed by its own traffic), not a timer per request.
-    agent: new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', ...(idleMs > 0 ? { timeout: idleMs } : {}) }),
+    pool: createUpstreamPool(inst.address, inst.port, { idleMs, maxIdle: 256 }),
     inFlight: 0,
     requests: 0,
     errors: 0,
@@ -101,5 +102,5 @@ export function isSelectable(u: Upstream, now: number): boolean {
 
 /** Destroys idle pooled sockets (drain and shutdown). */
 export function closeIdleSockets(u: Upstream): void {
-  for (const sockets of Object.values(u.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+  u.pool.closeIdle();
 }

@@ -55,7 +55,7 @@ for (const kind of ['round-robin', 'least-conn', 'p2c'] as BalancerKind[]) {
     // A loaded instance is avoided by the load-aware balancers.
     four[0]!.inFlight = 100;
     if (kind !== 'round-robin') for (let i = 0; i < 50; i++) assert.notEqual(b.pick('s', four).id, 'u-0');
-    for (const u of [...one, ...four]) u.agent.destroy();
+    for (const u of [...one, ...four]) u.pool.destroy();
   });
 }
 
