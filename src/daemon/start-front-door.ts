@@ -60,10 +60,10 @@ function closeServer(s: NetServer): Promise<void> {
   });
 }
 
-/** Proxy workers for a setting: 'auto' is one per core beyond the first (the daemon serves too). */
+/** Proxy workers for a setting: 'auto' is one per core beyond the first (the daemon serves too), at most 3 (each is a Node process of ~45 MB). */
 export function workerCount(setting: number | 'auto'): number {
   if (setting !== 'auto') return setting;
-  return Math.max(0, Math.min(availableParallelism(), 8) - 1);
+  return Math.max(0, Math.min(availableParallelism() - 1, 3));
 }
 
 /** Starts the front door for a project. */

@@ -99,34 +99,41 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
       if (onEnd) req.off('end', onEnd);
       req.pause();
     };
-    const resumeUpstream = (): void => ex.resume();
+    // A pooled connection reports "sent" from inside request(), before `ex` is assigned: the body starts after.
+    let ex: Exchange | undefined;
+    let sent = false;
+    const resumeUpstream = (): void => ex?.resume();
+    const startBody = (ex: Exchange): void => {
+      if (!withBody) return;
+      if (req.readableEnded && !bodyTouched) {
+        ex.end();
+        return;
+      }
+      const resumeReq = (): void => {
+        req.resume();
+      };
+      onData = (chunk: Buffer) => {
+        bodyTouched = true;
+        noteBodyBytes(chunk.length);
+        if (!ex.write(chunk, resumeReq)) req.pause();
+      };
+      onEnd = () => ex.end();
+      req.on('data', onData);
+      req.once('end', onEnd);
+      req.resume();
+    };
 
-    const ex: Exchange = u.pool.request(head, { chunked: body === 'chunked', skipBody: method === 'HEAD', connectMs: deps.connectMs }, {
+    ex = u.pool.request(head, { chunked: body === 'chunked', skipBody: method === 'HEAD', connectMs: deps.connectMs }, {
       onSent(fromPool) {
         reused = fromPool;
-        if (!withBody) return;
-        if (req.readableEnded && !bodyTouched) {
-          ex.end();
-          return;
-        }
-        const resumeReq = (): void => {
-          req.resume();
-        };
-        onData = (chunk: Buffer) => {
-          bodyTouched = true;
-          noteBodyBytes(chunk.length);
-          if (!ex.write(chunk, resumeReq)) req.pause();
-        };
-        onEnd = () => ex.end();
-        req.on('data', onData);
-        req.once('end', onEnd);
-        req.resume();
+        sent = true;
+        if (ex) startBody(ex);
       },
       onHead(status, statusMessage, rawHeaders) {
         gotHead = true;
         recordSuccess(u, performance.now() - started);
         if (res.destroyed) {
-          ex.abort();
+          ex?.abort();
           return;
         }
         const { raw, sized } = responseRawHeaders(rawHeaders);
@@ -171,6 +178,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
       },
     });
     current = ex;
+    if (sent) startBody(ex);
   };
   attempt();
 }
