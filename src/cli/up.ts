@@ -126,8 +126,8 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   const { startDaemon } = await import('../daemon/index.js');
   const daemon: Daemon = await startDaemon({ projectDir: config.projectDir, project: config.name, machineMode: config.machineMode, apiPort: apiPortOf(config), bus: config.bus, frontDoor: config.frontDoor, attached: true });
   setLogSink((line) => process.stderr.write(paint(line, 'gray', color) + '\n'));
-  const dnsPort = readLiveDaemon(daemon.paths)?.dnsPort;
-  say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl} · DNS 127.0.0.1:${dnsPort}`);
+  const live = readLiveDaemon(daemon.paths);
+  say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl} · DNS 127.0.0.1:${live?.dnsPort}${frontDoorText(live, ' · ')}`);
   // `stopping` ends the progress view at the first signal; `following` ends the log stream once the daemon has stopped,
   // so the stop progress (stopping …, stopped …) still shows.
   const stopping = new AbortController();
@@ -185,7 +185,7 @@ async function upDetached(config: ResolvedConfig, args: VerbArgs, paths: StatePa
   const found = await connectToDaemon(paths);
   if (!found) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', 'the daemon stopped right after starting; see .machineroom/daemon.log');
   reportSeeds(await found.room.apply(config));
-  say(`machineroom daemon started for ${config.name} (pid ${found.record.pid}, API http://${found.record.apiHost}:${found.record.apiPort}, DNS ${found.record.apiHost}:${found.record.dnsPort})`);
+  say(`machineroom daemon started for ${config.name} (pid ${found.record.pid}, API http://${found.record.apiHost}:${found.record.apiPort}, DNS ${found.record.apiHost}:${found.record.dnsPort}${frontDoorText(found.record, ', ')})`);
   if (flag(args, 'wait')) return waitOrReport(found.room, args, true);
   say('follow it with: machineroom ps · machineroom logs -f · machineroom down');
   return EXIT_OK;
@@ -236,3 +236,9 @@ export const upVerb: Verb = {
     return upAttached(selected);
   },
 };
+
+/** The front door's ports, as the start-up line shows them. */
+function frontDoorText(record: { httpPort?: number; httpsPort?: number } | undefined, separator: string): string {
+  if (!record?.httpPort) return '';
+  return `${separator}front door http://localhost:${record.httpPort}${record.httpsPort ? ` https://localhost:${record.httpsPort}` : ''}`;
+}

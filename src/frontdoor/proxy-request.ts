@@ -144,7 +144,6 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
         if (!sized && method !== 'HEAD') res.flushHeaders();
       },
       onBody(chunk) {
-        noteBodyBytes(chunk.length);
         if (res.write(chunk)) return true;
         res.once('drain', resumeUpstream);
         return false;

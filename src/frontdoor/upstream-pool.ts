@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
+import { noteBodyBytes } from './memory.js';
 
 /** The parts of node's internal llhttp binding used here (stable across Node 18–22). */
 interface LlhttpParser {
@@ -158,6 +159,8 @@ export function createUpstreamPool(address: string, port: number, opts: { idleMs
       ex.sink.onEnd();
     };
     socket.on('data', (data: Buffer) => {
+      // Each read is a fresh buffer and the parser hands the body on as copies: both are garbage soon.
+      noteBodyBytes(data.length * 2);
       const r = parser.execute(data);
       if (r instanceof Error) fail(conn, Object.assign(r, { code: (r as NodeJS.ErrnoException).code ?? 'HPE_INVALID' }));
     });
@@ -213,7 +216,15 @@ export function createUpstreamPool(address: string, port: number, opts: { idleMs
       return {
         write(chunk, onDrain) {
           if (ex.done || c.socket.destroyed) return true;
-          const ok = ex.chunked ? c.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1') && c.socket.write(chunk) && c.socket.write('\r\n', 'latin1') : c.socket.write(chunk);
+          let ok: boolean;
+          if (ex.chunked) {
+            // All three parts always go out (one writev); the last write's answer tells whether the buffer is full.
+            c.socket.cork();
+            c.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+            c.socket.write(chunk);
+            ok = c.socket.write('\r\n', 'latin1');
+            c.socket.uncork();
+          } else ok = c.socket.write(chunk);
           if (!ok) c.socket.once('drain', onDrain);
           return ok;
         },

@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
 import { createHarness, send, waitFor } from './support.js';
@@ -111,4 +112,47 @@ test('a pooled connection the instance closed is replaced; a malformed answer is
   } finally {
     await new Promise<void>((r) => garbage.close(() => r()));
   }
+});
+
+test('a large chunked upload under backpressure arrives byte for byte', async () => {
+  const h = createHarness();
+  harnesses.push(h);
+  const b = await h.startBackend('u-1', (req, res) => {
+    const hash = createHash('sha256');
+    let n = 0;
+    // A slow reader: the front door's upstream buffer fills and it must wait for drain.
+    req.on('data', (c: Buffer) => {
+      hash.update(c);
+      n += c.length;
+      req.pause();
+      setImmediate(() => req.resume());
+    });
+    req.on('end', () => res.end(JSON.stringify({ n, sha: hash.digest('hex') })));
+  });
+  h.register('u', b);
+  const { port } = await h.startFrontDoor();
+  const sent = createHash('sha256');
+  const total = 8 * 1024 * 1024;
+  const reply = await new Promise<{ n: number; sha: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { host: 'u.localhost', 'transfer-encoding': 'chunked' } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as { n: number; sha: string }));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const pump = (): void => {
+      while (i * 65536 < total) {
+        const chunk = Buffer.alloc(65536, i % 251);
+        chunk.writeUInt32BE(i, 0);
+        sent.update(chunk);
+        i++;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+  assert.equal(reply.n, total);
+  assert.equal(reply.sha, sent.digest('hex'));
 });
