@@ -46,6 +46,11 @@ function shutdown(): void {
   process.disconnect?.();
 }
 
+// Ctrl-C in the terminal of an attached `up` reaches the whole process group: the daemon decides when its workers
+// stop (they go when it closes their channel), so the terminal's signals are not theirs to act on.
+process.on('SIGINT', () => undefined);
+process.on('SIGHUP', () => undefined);
+
 process.on('disconnect', () => {
   core?.close();
   process.exit(0);

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, waitFor, SERVER_JS } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, testEnv, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import type { RoomStatus } from '../../src/client/index.js';
 
@@ -109,4 +111,29 @@ test('SIGINT to an attached up stops everything and leaves no process behind', a
   const workerStopped = out.indexOf('worker.1 stopped');
   const webStopping = out.indexOf('web.1 stopping');
   assert.ok(workerStopped >= 0 && webStopping > workerStopped, `worker stops before web:\n${out}`);
+});
+
+test('Ctrl-C in a terminal (SIGINT to the whole process group of an attached up) stops everything cleanly', async () => {
+  const port = await freePort();
+  const dir = makeProject({
+    'server.js': SERVER_JS,
+    'machineroom.yml': `services:\n  web:\n    command: node server.js\n    port: ${port}\n    health: { http: /health, interval: 1s }\n`,
+  });
+  dirs.push(dir);
+  // Its own process group, as a shell's foreground job is: the signal reaches the CLI, its daemon and the workers.
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../../../bin/machineroom.js', import.meta.url)), 'up'], { cwd: dir, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  strays.push(child.pid!);
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor('attached up to show the summary', () => /SERVICE +READY/.test(out), 60_000);
+  const daemonPid = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { pid: number }).pid;
+  const workers = childrenWith(daemonPid, 'worker-main.js');
+  process.kill(-child.pid!, 'SIGINT');
+  assert.equal(await exited, 0, out);
+  assert.equal(scanInstances(dir).size, 0, 'no instance outlives Ctrl-C');
+  await waitFor('the front door workers gone', () => workers.every((p) => !alive(p)), 20_000);
+  assert.doesNotMatch(out, /front door worker \d+ exited/, 'workers leave with the daemon, not on the terminal signal');
+  assert.doesNotMatch(out, /EPIPE/);
 });
