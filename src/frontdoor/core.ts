@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../log/index.js';
 import { createBalancer } from './balancer.js';
-import { matchRoute } from './match-route.js';
+import { matchGeneratedHost, matchRoute, normalizeHost } from './match-route.js';
 import type { RouteMatch } from './match-route.js';
 import { sendIndex, sendUnavailable, sendUnknownHost } from './pages.js';
 import type { UnavailableInfo } from './pages.js';
@@ -102,6 +102,23 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     resolveService: (label: string) => table.resolveService(label),
   };
 
+  // Host header → service for the generated host forms (path-independent), rebuilt with every state: most requests
+  // skip route matching. Bounded, since clients choose the Host header.
+  const hostCache = new Map<string, { service: string; tag?: string } | null>();
+  const route = (hostHeader: string | undefined, path: string): RouteMatch => {
+    const key = hostHeader ?? '';
+    let hit = hostCache.get(key);
+    if (hit === undefined) {
+      const host = normalizeHost(key);
+      const configured = table.state.routes.some((r) => r.hosts?.some((h) => normalizeHost(h) === host));
+      hit = configured ? null : (matchGeneratedHost(host, ctx) ?? null);
+      if (hostCache.size >= 1024) hostCache.clear();
+      hostCache.set(key, hit);
+    }
+    if (hit === null) return matchRoute(hostHeader, path, ctx);
+    return hit.tag === undefined ? { kind: 'service', service: hit.service, path } : { kind: 'service', service: hit.service, tag: hit.tag, path };
+  };
+
   const unavailableInfo = (service: string, tag?: string): UnavailableInfo => {
     const info: UnavailableInfo = { service, ...countOf(table.state, service, tag), ...(tag === undefined ? {} : { tag }) };
     const last = table.service(service)?.lastCheck;
@@ -185,14 +202,14 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
   return {
     handleRequest(req, res) {
       if (closed) return refuseClosed(res);
-      const m = matchRoute(req.headers.host, req.url ?? '/', ctx);
+      const m = route(req.headers.host, req.url ?? '/');
       if (m.kind === 'index') return sendIndex(req, res, routesOf(table.state, opts.project, opts.domain));
       if (m.kind === 'none') return sendUnknownHost(req, res, m.host, routesOf(table.state, opts.project, opts.domain));
       forward(m, req, res);
     },
     handleUpgrade(req, socket, head) {
       if (closed) return refuseUpgrade(socket, 503, 'Service Unavailable', 'front door closed');
-      const m = matchRoute(req.headers.host, req.url ?? '/', ctx);
+      const m = route(req.headers.host, req.url ?? '/');
       if (m.kind !== 'service') return refuseUpgrade(socket, 404, 'Not Found', `no route for host "${req.headers.host ?? ''}"`);
       upgrade(m, req, socket, head);
     },
@@ -213,6 +230,7 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     apply(state) {
       table.apply(state);
       ctx.routes = table.state.routes;
+      hostCache.clear();
     },
     get state() {
       return table.state;

@@ -62,17 +62,30 @@ export function matchRoute(
     const anyHost = bestConfigured(ctx.routes.filter((r) => !r.hosts || r.hosts.length === 0), path);
     return anyHost ? toMatch(anyHost, path) : { kind: 'index' };
   }
+  const generated = matchGeneratedHost(host, ctx);
+  if (generated) return generated.tag === undefined ? { kind: 'service', service: generated.service, path } : { kind: 'service', service: generated.service, tag: generated.tag, path };
+  const anyHost = bestConfigured(ctx.routes.filter((r) => !r.hosts || r.hosts.length === 0), path);
+  return anyHost ? toMatch(anyHost, path) : { kind: 'none', host };
+}
+
+/**
+ * The generated host forms alone, for a normalised host: <svc>.localhost, <svc>.<project>.localhost and
+ * [<tag>.]<svc>.service.<domain>. Their answer does not depend on the path.
+ */
+export function matchGeneratedHost(
+  host: string,
+  ctx: { project: string; domain: string; resolveService: (label: string) => string | undefined },
+): { service: string; tag?: string } | undefined {
+  if (host === 'machineroom.localhost') return undefined;
   const labels = host.split('.');
   const domainLabels = ctx.domain.split('.');
   const tail = labels.slice(labels.length - domainLabels.length).join('.');
   if (tail === ctx.domain && labels[labels.length - domainLabels.length - 1] === 'service') {
     const head = labels.slice(0, labels.length - domainLabels.length - 1);
     const svc = head.length === 1 || head.length === 2 ? ctx.resolveService(head[head.length - 1]!) : undefined;
-    if (svc !== undefined && head.length === 1) return { kind: 'service', service: svc, path };
-    if (svc !== undefined && head.length === 2) return { kind: 'service', service: svc, tag: head[0]!, path };
+    if (svc !== undefined && head.length === 1) return { service: svc };
+    if (svc !== undefined && head.length === 2) return { service: svc, tag: head[0]! };
   }
   const local = labels[labels.length - 1] === 'localhost' && (labels.length === 2 || (labels.length === 3 && labels[1] === ctx.project)) ? ctx.resolveService(labels[0]!) : undefined;
-  if (local !== undefined) return { kind: 'service', service: local, path };
-  const anyHost = bestConfigured(ctx.routes.filter((r) => !r.hosts || r.hosts.length === 0), path);
-  return anyHost ? toMatch(anyHost, path) : { kind: 'none', host };
+  return local === undefined ? undefined : { service: local };
 }
