@@ -27,15 +27,30 @@ function origin(req: IncomingMessage): { scheme: string; port: string } {
 
 function routeList(req: IncomingMessage, routes: RouteInfo[]): string {
   const { scheme, port } = origin(req);
+  if (routes.length === 0) return '<p class="muted">No service is registered yet.</p>';
   const rows = routes.map((r) => {
-    const hosts = r.hosts.map((h) => `<a href="${scheme}://${escapeHtml(h)}${port}/">${escapeHtml(h)}</a>`).join('<br>');
-    return `<tr><td>${escapeHtml(r.service)}${r.tag ? ` <small>[tag ${escapeHtml(r.tag)}]</small>` : ''}</td><td>${hosts}</td><td>${escapeHtml(r.paths.join(' '))}${r.strip ? ' (strip)' : ''}</td><td>${r.passing}/${r.instances}</td></tr>`;
+    // Browsers resolve *.localhost by themselves; bus names (.consul) need the bus's DNS, so they are shown, not linked.
+    const hosts = r.hosts
+      .map((h) => (h === 'localhost' || h.endsWith('.localhost') ? `<a href="${scheme}://${escapeHtml(h)}${port}/">${escapeHtml(h)}${port}</a>` : `<code>${escapeHtml(h)}</code>`))
+      .join('<br>');
+    const health = r.instances === 0 ? 'none' : r.passing === r.instances ? 'ok' : r.passing === 0 ? 'down' : 'part';
+    return `<tr><td><strong>${escapeHtml(r.service)}</strong>${r.tag ? ` <span class="tag">${escapeHtml(r.tag)}</span>` : ''}</td><td>${hosts}</td><td>${r.paths.length ? `<code>${escapeHtml(r.paths.join(' '))}</code>${r.strip ? ' (stripped)' : ''}` : '<span class="muted">any</span>'}</td><td><span class="health ${health}">${r.passing}/${r.instances} passing</span></td></tr>`;
   });
-  return `<table><thead><tr><th>service</th><th>hosts</th><th>paths</th><th>passing</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table><thead><tr><th scope="col">Service</th><th scope="col">Hosts</th><th scope="col">Paths</th><th scope="col">Instances</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** One small stylesheet for every page: readable, light and dark. */
+const STYLE = `:root{color-scheme:light dark;--fg:#1d232a;--muted:#667085;--line:#d8dde3;--ok:#1a7f37;--bad:#c62828;--part:#b26a00;--accent:#0b62d6}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ee;--muted:#98a2b3;--line:#30363d;--ok:#3fb950;--bad:#f85149;--part:#d29922;--accent:#58a6ff}}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);margin:2rem auto;max-width:60rem;padding:0 1rem}
+h1{font-size:1.4rem;margin:0 0 1rem}a{color:var(--accent)}code,pre{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
+pre{white-space:pre-wrap;border:1px solid var(--line);border-radius:6px;padding:.6rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:.45rem .6rem;border-bottom:1px solid var(--line)}
+th{font-weight:600;color:var(--muted)}.muted{color:var(--muted)}.tag{font-size:12px;border:1px solid var(--line);border-radius:9px;padding:0 .45rem}
+.health.ok{color:var(--ok)}.health.down{color:var(--bad)}.health.part{color:var(--part)}footer{margin-top:1.5rem;color:var(--muted);font-size:13px}`;
+
 function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main><footer>machineroom front door</footer></body></html>\n`;
 }
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, html: string, json: unknown, extra: Record<string, string> = {}): void {
