@@ -18,7 +18,7 @@ import { accessLogged } from './routing-state.js';
 import type { RoutingState } from './routing-state.js';
 import { createRoutingTable } from './routing-table.js';
 import { closeIdleSockets, isSelectable, recentLatencies } from './upstream.js';
-import type { AccessEntry, BalancerKind, FrontDoorTimeouts, RouteInfo } from './types.js';
+import type { AccessEntry, BalancerKind, FrontDoorTimeouts, InstanceStats, RouteInfo } from './types.js';
 
 const log = createLogger('frontdoor');
 
@@ -33,19 +33,8 @@ export interface CoreOptions {
   failTimeoutMs: number;
 }
 
-/** One process's counters for one instance; the daemon merges them across processes. */
-export interface RawInstanceStats {
-  id: string;
-  service: string;
-  address: string;
-  requests: number;
-  errors: number;
-  inFlight: number;
-  /** Recent milliseconds to response headers. */
-  latencies: Float64Array;
-  draining: boolean;
-  ejected: boolean;
-}
+/** One process's counters for one instance, with its recent latencies (ms to headers) in place of quantiles; the daemon merges them across processes. */
+export type RawInstanceStats = Omit<InstanceStats, 'p50' | 'p99'> & { latencies: Float64Array };
 
 /** A front door process's handlers. */
 export interface FrontDoorCore {

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { responseRawHeaders, upstreamRequestHead } from './forward-headers.js';
 import { noteBodyBytes } from './memory.js';
 import { sendBadGateway } from './pages.js';
-import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
+import { openAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { Upstream } from './upstream.js';
 import type { Exchange } from './upstream-pool.js';
 
@@ -82,13 +82,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: st
       return;
     }
     const u = choice.upstream;
-    beginAttempt(u);
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      endAttempt(u);
-    };
+    const finish = openAttempt(u);
     const started = performance.now();
     let reused = false;
     let gotHead = false;

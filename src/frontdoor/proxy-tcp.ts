@@ -3,18 +3,13 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { noteBodyBytes } from './memory.js';
-import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
-import type { UpstreamChoice } from './proxy-request.js';
+import { openAttempt, recordFailure, recordSuccess } from './upstream.js';
+import type { UpgradeDeps } from './proxy-upgrade.js';
 
 const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
 
-/** What proxyTcp needs from the front door. */
-export interface TcpDeps {
-  connectMs: number;
-  maxFails: number;
-  failTimeoutMs: number;
-  choose(excluded: ReadonlySet<string>): UpstreamChoice | undefined;
-}
+/** What proxyTcp needs from the front door: what an upgrade needs, less the refusal text (a TCP client gets none). */
+export type TcpDeps = Omit<UpgradeDeps, 'unavailableText'>;
 
 /** Forwards a client connection to a chosen instance; the instance counts as in flight until either side closes. */
 export function proxyTcp(client: Socket, deps: TcpDeps): void {
@@ -29,13 +24,7 @@ export function proxyTcp(client: Socket, deps: TcpDeps): void {
       return;
     }
     const u = choice.upstream;
-    beginAttempt(u);
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      endAttempt(u);
-    };
+    const finish = openAttempt(u);
     const started = performance.now();
     let connected = false;
     const up = connect({ host: u.address, port: u.port });

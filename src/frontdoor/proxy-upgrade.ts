@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { buildUpstreamHeaders, serializeRequestHead } from './forward-headers.js';
 import { noteBodyBytes } from './memory.js';
-import { beginAttempt, endAttempt, recordFailure, recordSuccess } from './upstream.js';
+import { openAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { UpstreamChoice } from './proxy-request.js';
 
 const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
@@ -42,13 +42,7 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       return;
     }
     const u = choice.upstream;
-    beginAttempt(u);
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      endAttempt(u);
-    };
+    const finish = openAttempt(u);
     let connected = false;
     const started = performance.now();
     const up = connect({ host: u.address, port: u.port });

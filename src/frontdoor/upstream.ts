@@ -56,6 +56,17 @@ export function beginAttempt(u: Upstream): void {
   u.requests++;
 }
 
+/** Marks one attempt started; returns its end, safe to call more than once (close and error may both report it). */
+export function openAttempt(u: Upstream): () => void {
+  beginAttempt(u);
+  let finished = false;
+  return () => {
+    if (finished) return;
+    finished = true;
+    endAttempt(u);
+  };
+}
+
 /** Marks one attempt ended; wakes drain waiters when the upstream goes idle. */
 export function endAttempt(u: Upstream): void {
   u.inFlight--;

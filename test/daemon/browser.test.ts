@@ -3,11 +3,10 @@
 // loopback itself, and every other name is made unresolvable so nothing could have come from the host's resolver.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, runCli, cleanupProject, waitFor } from '../support/cli.js';
+import { frontDoorStatus, makeProject, runCli, cleanupProject, waitFor } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import { launchBrowser, skipWithoutBrowser } from '../support/browser.js';
 import type { TestBrowser } from '../support/browser.js';
@@ -35,17 +34,6 @@ process.on('SIGTERM', () => { s.close(() => process.exit(0)); setTimeout(() => p
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
-function status(port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 test('headless Chromium opens http://alpha.localhost:<port>/ and sees the app, with no DNS or hosts-file set-up', { skip: skipWithoutBrowser(), timeout: 180_000 }, async (t) => {
   const port = await freePort();
   const dir = makeProject({
@@ -57,7 +45,7 @@ test('headless Chromium opens http://alpha.localhost:<port>/ and sees the app, w
     const up = await runCli(['up', '-d', '--wait'], { cwd: dir });
     assert.equal(up.code, 0, up.stdout + up.stderr);
     const httpPort = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { httpPort: number }).httpPort;
-    await waitFor('alpha answers through the front door', async () => (await status(httpPort, `alpha.localhost:${httpPort}`)) === 200);
+    await waitFor('alpha answers through the front door', async () => (await frontDoorStatus(httpPort, `alpha.localhost:${httpPort}`)) === 200);
 
     browser = await launchBrowser();
     t.diagnostic(`Chromium ${browser.browser.version()} at ${browser.executablePath}`);

@@ -1,12 +1,12 @@
 // Acceptance: nothing outlives the daemon: SIGKILL of the daemon (even a setsid grandchild, as root), and SIGINT to attached up.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, testEnv, waitFor, SERVER_JS } from '../support/cli.js';
+import { alive, childrenWith, makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, testEnv, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import type { RoomStatus } from '../../src/client/index.js';
 
@@ -25,31 +25,6 @@ after(async () => {
 
 const isRoot = process.getuid?.() === 0;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-/** PIDs of a process's children whose command line contains `marker`. */
-function childrenWith(parent: number, marker: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) out.push(Number(name));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 test('SIGKILL to the daemon: its instances (and, as root, a setsid grandchild) are gone soon, and down finds nothing', async () => {
   const port = await freePort();

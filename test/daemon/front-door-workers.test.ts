@@ -2,10 +2,9 @@
 // worker is replaced (its connections fail, new ones are served), and `down` leaves none behind.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, runCli, cleanupProject, waitFor, SERVER_JS } from '../support/cli.js';
+import { alive, childrenWith, frontDoorStatus, makeProject, runCli, cleanupProject, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 
 const dirs: string[] = [];
@@ -13,41 +12,7 @@ after(async () => {
   for (const d of dirs) await cleanupProject(d);
 });
 
-function workersOf(daemonPid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === daemonPid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('worker-main.js')) out.push(Number(name));
-    } catch {
-      /* gone */
-    }
-  }
-  return out.sort((a, b) => a - b);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** One request on a fresh connection (so the kernel may hand it to any of the front door's processes). */
-function get(port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const workersOf = (daemonPid: number): number[] => childrenWith(daemonPid, 'worker-main.js');
 
 test('front door workers: merged counters, a killed worker replaced, none left after down', async () => {
   const port = await freePort();
@@ -65,23 +30,23 @@ test('front door workers: merged counters, a killed worker replaced, none left a
   });
 
   // Every request is counted once, whichever process served it.
-  await waitFor('web answers', async () => (await get(record.httpPort, 'web.localhost')) === 200);
+  await waitFor('web answers', async () => (await frontDoorStatus(record.httpPort, 'web.localhost')) === 200);
   const before = await traffic(record.apiPort);
   const N = 200;
-  for (let i = 0; i < N; i++) assert.equal(await get(record.httpPort, 'web.localhost'), 200);
+  for (let i = 0; i < N; i++) assert.equal(await frontDoorStatus(record.httpPort, 'web.localhost'), 200);
   const after = await traffic(record.apiPort);
   assert.equal(after - before, N, 'the traffic report merges every process counters exactly');
 
   // A worker killed: another takes its place, and the front door keeps answering meanwhile.
   process.kill(workers[0]!, 'SIGKILL');
-  for (let i = 0; i < 20; i++) assert.equal(await get(record.httpPort, 'web.localhost'), 200, 'served while a worker is replaced');
+  for (let i = 0; i < 20; i++) assert.equal(await frontDoorStatus(record.httpPort, 'web.localhost'), 200, 'served while a worker is replaced');
   const replaced = await waitFor('a replacement worker', () => {
     const w = workersOf(record.pid);
     return w.length === 2 && !w.includes(workers[0]!) ? w : undefined;
   });
   const events = (await runCli(['events'], { cwd: dir })).stdout;
   assert.match(events, /front door worker \d+ exited \(SIGKILL\); starting another/);
-  for (let i = 0; i < 20; i++) assert.equal(await get(record.httpPort, 'web.localhost'), 200);
+  for (let i = 0; i < 20; i++) assert.equal(await frontDoorStatus(record.httpPort, 'web.localhost'), 200);
 
   assert.equal((await runCli(['down'], { cwd: dir })).code, 0);
   await waitFor('no worker after down', () => replaced.every((p) => !alive(p)));

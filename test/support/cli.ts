@@ -5,6 +5,8 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync, realpathSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request as httpRequest } from 'node:http';
+import { listProcessStats, readCmdline } from '../../src/proc/index.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -123,4 +125,34 @@ export async function cleanupProject(dir: string): Promise<void> {
     }
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Whether a process exists (signal 0). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** PIDs of a process's children whose command line contains `marker` (the front door's workers: 'worker-main.js'). */
+export function childrenWith(parent: number, marker: string): number[] {
+  return listProcessStats()
+    .filter((s) => s.ppid === parent && (readCmdline(s.pid) ?? []).join(' ').includes(marker))
+    .map((s) => s.pid)
+    .sort((a, b) => a - b);
+}
+
+/** The status of one GET through the front door on a fresh connection (any of its processes may take it). */
+export function frontDoorStatus(port: number, host: string, path = '/'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
