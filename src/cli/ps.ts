@@ -20,7 +20,7 @@ function healthCell(i: InstanceStatus, color: boolean): string {
 /** `ps` */
 export const psVerb: Verb = {
   name: 'ps',
-  summary: 'List every instance: state, health, version, restarts, last exit, uptime, machine address.',
+  summary: 'List every instance (state, health, version, restarts, last exit, uptime, machine address) and each service\'s address.',
   usage: 'ps [--json]',
   options: { json: { type: 'boolean', description: 'print the full status as JSON' }, 'any-version': { type: 'boolean', description: 'talk to a daemon of another version' } },
   async run(args) {
@@ -49,6 +49,14 @@ export const psVerb: Verb = {
     });
     process.stdout.write(table(['NAME', 'STATE', 'HEALTH', 'VERSION', 'RESTARTS', 'LAST EXIT', 'UPTIME', 'ADDRESS', 'PID', 'NOTE'], rows, color) + '\n');
     if (status.instances.length === 0) process.stdout.write(paint('(no instances)\n', 'gray', color));
+    // Where each service is reached: its own address (served by the front door) and its front-door URL.
+    const reached = status.services.filter((s) => s.address);
+    if (reached.length > 0) {
+      process.stdout.write('\n');
+      const front = status.info.frontDoorUrl;
+      const rows2 = reached.map((s) => [paint(s.name, serviceColor(s.name), color), s.address!, front ? `${front.replace('//localhost', `//${s.name}.localhost`)}/` : '-']);
+      process.stdout.write(table(['SERVICE', 'SERVICE ADDRESS', 'FRONT DOOR'], rows2, color) + '\n');
+    }
     return EXIT_OK;
   },
 };

@@ -93,6 +93,8 @@ test('service addresses: HTTP routing and TCP forwarding at a stable address, ha
   assert.equal(env.API_URL, `http://${env.API_HOST}:${env.API_PORT}`);
   assert.equal(env.DB_STORE_URL, `tcp://${env.DB_STORE_HOST}:${env.DB_STORE_PORT}`);
   assert.notEqual(env.API_HOST, env.DB_STORE_HOST, 'each service has its own address');
+  const ps = (await runCli(['ps'], { cwd: dir })).stdout;
+  assert.ok(ps.includes(env.API_URL!) && ps.includes(env.DB_STORE_URL!), `ps lists the service addresses:\n${ps}`);
 
   // HTTP at the service address, with no Host header games: both instances answer, request by request.
   const seen = new Set<string>();
