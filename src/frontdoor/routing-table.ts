@@ -11,7 +11,7 @@ export interface RoutingTable {
   readonly state: RoutingState;
   /** Healthy instances of a service (critical ones excluded), optionally only those with a tag. */
   healthy(service: string, tag?: string): Upstream[];
-  /** Upstream state by instance ID (present while the instance is registered). */
+  /** Upstream state by instance ID: registered, or gone from the bus with requests still in flight. */
   upstream(id: string): Upstream | undefined;
   all(): Upstream[];
   /** The service as last published (instances with health, last check). */
@@ -23,15 +23,23 @@ export interface RoutingTable {
 
 const EMPTY: RoutingState = { version: 0, services: [], draining: [], routes: [], configured: [], accessLog: { global: false, services: {} } };
 
-function retire(u: Upstream): void {
-  closeIdleSockets(u);
-  if (u.inFlight === 0) u.pool.destroy();
-  else u.idleWaiters.push(() => u.pool.destroy());
-}
-
 /** An empty table; apply() fills it. */
 export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable {
   const upstreams = new Map<string, Upstream>();
+  // Instances gone from the bus whose requests are still in flight: a drain must still find and wait for them.
+  const retiring = new Map<string, Upstream>();
+  const retire = (u: Upstream): void => {
+    closeIdleSockets(u);
+    if (u.inFlight === 0) {
+      u.pool.destroy();
+      return;
+    }
+    retiring.set(u.id, u);
+    u.idleWaiters.push(() => {
+      if (retiring.get(u.id) === u) retiring.delete(u.id);
+      u.pool.destroy();
+    });
+  };
   let healthyByService = new Map<string, Upstream[]>();
   let byName = new Map<string, RoutingService>();
   let byLabel = new Map<string, string>();
@@ -86,13 +94,14 @@ export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable
       if (tag === undefined) return list;
       return list.filter((u) => u.tags.some((t) => t.toLowerCase() === tag));
     },
-    upstream: (id) => upstreams.get(id),
+    upstream: (id) => upstreams.get(id) ?? retiring.get(id),
     all: () => [...upstreams.values()],
     service: (name) => byName.get(name),
     resolveService: (label) => byLabel.get(label),
     close() {
-      for (const u of upstreams.values()) u.pool.destroy();
+      for (const u of [...upstreams.values(), ...retiring.values()]) u.pool.destroy();
       upstreams.clear();
+      retiring.clear();
       healthyByService.clear();
       byName.clear();
       byLabel.clear();

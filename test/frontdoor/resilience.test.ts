@@ -125,3 +125,29 @@ test('a total timeout before the response headers is a 504; the backend connecti
   await waitFor(() => closed, 5000, 'backend socket to close');
   assert.equal(fd.stats()[0]!.inFlight, 0);
 });
+
+test('drain after deregistration (the supervisor order) still waits for the requests in flight', async () => {
+  const h = createHarness();
+  harnesses.push(h);
+  let release: (() => void) | undefined;
+  const leaving = await h.startBackend('r-1', (req, res) => {
+    req.resume();
+    release = () => res.end('finished after deregistration');
+  });
+  h.register('r', leaving);
+  const { port, fd } = await h.startFrontDoor();
+  const inFlight = send(port, 'r.localhost', '/slow');
+  await waitFor(() => release !== undefined, 5000, 'the request to reach r-1');
+  // Deregistered first, then drained: the instance is gone from the routing state, its request is not.
+  h.store.deregisterService('r-1');
+  let drained = false;
+  const drain = fd.drain('r-1').then(() => (drained = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(drained, false, 'drain waits for the request still in flight');
+  release!();
+  const done = await inFlight;
+  assert.equal(done.status, 200);
+  assert.equal(done.body, 'finished after deregistration');
+  await drain;
+  assert.equal(drained, true);
+});
