@@ -16,11 +16,8 @@ import { tlsContextsFor } from '../frontdoor/tls-contexts.js';
 import { startWorkerPool } from '../frontdoor/worker-pool.js';
 import type { WorkerPool } from '../frontdoor/worker-pool.js';
 import type { AccessEntry, InstanceStats, RouteConfig, RouteInfo } from '../frontdoor/index.js';
-import { createLogger } from '../log/index.js';
 import type { RegisteredProject } from '../state/index.js';
 import { bindPort } from './listen.js';
-
-const log = createLogger('frontdoor');
 
 /** A running front door. */
 export interface ServedFrontDoor {
@@ -128,11 +125,8 @@ export async function startFrontDoor(opts: {
     const port = await bind({ id: 'http', kind: 'http' }, opts.settings.httpPort, 'front_door: { http_port: } in machineroom.yml or MACHINEROOM_HTTP_PORT=<port>');
     let httpsPort: number | undefined;
     if (opts.stateDir) {
-      const tls = await tlsContextsFor(opts.stateDir, opts.project, () => core.state, resolved.domain).catch((err: unknown) => {
-        log.warn(`HTTPS is off: the project CA could not be set up: ${err instanceof Error ? err.message : String(err)}`);
-        return undefined;
-      });
-      if (tls) httpsPort = await bind({ id: 'https', kind: 'https' }, opts.settings.httpsPort, 'front_door: { https_port: } in machineroom.yml or MACHINEROOM_HTTPS_PORT=<port>', tls);
+      const tls = tlsContextsFor(opts.stateDir, opts.project, () => core.state, resolved.domain);
+      httpsPort = await bind({ id: 'https', kind: 'https' }, opts.settings.httpsPort, 'front_door: { https_port: } in machineroom.yml or MACHINEROOM_HTTPS_PORT=<port>', tls);
     }
     const count = workerCount(opts.settings.workers);
     if (count > 0) {

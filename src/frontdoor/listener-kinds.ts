@@ -4,7 +4,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import type { Server as NetServer } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, Server as TlsServer } from 'node:tls';
 import type { FrontDoorCore } from './core.js';
 
 /** A listener: routing by Host (http/https), or one service's address (http or tcp). */
@@ -18,8 +18,9 @@ export interface ListenerSpec {
 
 /** TLS for https listeners: per-name certificates by SNI, and one for clients that send no name. */
 export interface TlsContexts {
-  /** SNICallback, plus the certificate for clients that send no server name (localhost, 127.0.0.1, ::1). */
-  serverOptions(): { SNICallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void; cert: string; key: string };
+  SNICallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void;
+  /** Installs the certificate for clients that send no server name (localhost, 127.0.0.1, ::1) once it exists. */
+  attach(server: TlsServer): void;
 }
 
 /** Keep-alive to clients: long enough for browsers and load tools, shorter than typical upstream timeouts. */
@@ -35,7 +36,9 @@ export function createListenerServer(spec: ListenerSpec, core: FrontDoorCore, tl
   if (spec.kind === 'https') {
     if (!tls) throw new Error(`listener ${spec.id}: https needs TLS contexts`);
     // Clients without SNI (IP literals) get the default certificate.
-    server = createHttpsServer({ ...tls.serverOptions(), noDelay: true }) as unknown as HttpServer;
+    const https = createHttpsServer({ SNICallback: (name, cb) => tls.SNICallback(name, cb), noDelay: true });
+    tls.attach(https);
+    server = https as unknown as HttpServer;
   } else {
     server = createHttpServer({ noDelay: true });
   }

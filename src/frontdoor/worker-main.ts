@@ -33,7 +33,7 @@ const send = (m: FromWorker): void => {
 };
 
 let core: ReturnType<typeof createFrontDoorCore> | undefined;
-let tls: Promise<TlsContexts> | undefined;
+let tls: TlsContexts | undefined;
 const servers = new Map<string, NetServer>();
 let pendingState: RoutingState | undefined;
 
@@ -66,17 +66,14 @@ process.on('message', (m: ToWorker, handle?: NetServer) => {
       return;
     case 'listen': {
       if (!core || !handle) return send({ t: 'listen-failed', id: m.spec.id, error: 'no core or no handle' });
-      const c = core;
       const spec = m.spec;
-      void (async () => {
-        try {
-          const server = createListenerServer(spec, c, spec.kind === 'https' ? await tls : undefined);
-          server.listen(handle, () => send({ t: 'listening', id: spec.id }));
-          servers.set(spec.id, server);
-        } catch (err) {
-          send({ t: 'listen-failed', id: spec.id, error: String(err) });
-        }
-      })();
+      try {
+        const server = createListenerServer(spec, core, spec.kind === 'https' ? tls : undefined);
+        server.listen(handle, () => send({ t: 'listening', id: spec.id }));
+        servers.set(spec.id, server);
+      } catch (err) {
+        send({ t: 'listen-failed', id: spec.id, error: String(err) });
+      }
       return;
     }
     case 'unlisten':
