@@ -1,7 +1,7 @@
 // TLS for the front door's https listeners: the project's local CA issues a leaf per name the front door answers.
-// Setting the CA up (loading the X.509 library, signing the default leaf) takes ~300 ms, so it runs beside start-up:
-// the listener is bound at once, handshakes wait for the issuer, and the default certificate (for clients that send
-// no server name) is installed when it is ready.
+// Setting the CA up (loading the X.509 library, signing the default leaf) takes ~300 ms of CPU, so it is done on the
+// first HTTPS connection a process gets, never during start-up: handshakes wait for the issuer, and the default
+// certificate (for clients that send no server name) is installed when it is ready.
 import type { Server as TlsServer } from 'node:tls';
 import { createLogger } from '../log/index.js';
 import { createLeafIssuer, ensureLocalCa } from '../tls/index.js';
@@ -18,25 +18,33 @@ export function answersName(name: string, state: RoutingState, domain: string): 
   return state.routes.some((r) => r.hosts?.some((h) => h.toLowerCase() === name));
 }
 
-/** Starts loading (or making) the CA under the state directory; the contexts are usable at once. */
+/** Contexts that load (or make) the CA under the state directory when first needed. */
 export function tlsContextsFor(stateDir: string, projectName: string, state: () => RoutingState, domain: string): TlsContexts {
-  const issuer: Promise<LeafIssuer> = ensureLocalCa(stateDir, { projectName }).then((ca) => createLeafIssuer(ca, { allow: (name) => answersName(name, state(), domain) }));
-  issuer.catch((err: unknown) => log.warn(`HTTPS cannot serve: the project CA could not be set up: ${err instanceof Error ? err.message : String(err)}`));
+  let loading: Promise<LeafIssuer> | undefined;
+  const servers: TlsServer[] = [];
+  const load = (): Promise<LeafIssuer> => {
+    if (loading) return loading;
+    loading = ensureLocalCa(stateDir, { projectName }).then((ca) => createLeafIssuer(ca, { allow: (name) => answersName(name, state(), domain) }));
+    loading.then(
+      (i) => {
+        const { cert, key } = i.serverOptions();
+        for (const s of servers) s.setSecureContext({ cert, key });
+      },
+      (err: unknown) => log.warn(`HTTPS cannot serve: the project CA could not be set up: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    return loading;
+  };
   return {
     SNICallback(servername, cb) {
-      issuer.then(
+      load().then(
         (i) => i.SNICallback(servername, cb),
         (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
       );
     },
     attach(server: TlsServer) {
-      issuer.then(
-        (i) => {
-          const { cert, key } = i.serverOptions();
-          server.setSecureContext({ cert, key });
-        },
-        () => undefined,
-      );
+      servers.push(server);
+      // The first connection starts the set-up (a client without SNI never calls SNICallback).
+      server.once('connection', () => void load().catch(() => undefined));
     },
   };
 }

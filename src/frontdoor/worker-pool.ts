@@ -47,6 +47,10 @@ export function startWorkerPool(opts: {
   onAccess?: (entry: AccessEntry) => void;
   /** A worker died and is being replaced. */
   onCrash?: (message: string) => void;
+  /** Delay before the first workers are forked. */
+  startDelayMs?: number;
+  /** The project's id, in each worker's environment as MR_PROJECT_ID (what the watchdog and sweeps look for). */
+  projectId?: string;
 }): WorkerPool {
   const workers = new Set<Worker>();
   let nextReq = 1;
@@ -84,6 +88,11 @@ export function startWorkerPool(opts: {
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its own process group: a terminal's Ctrl-C or hang-up is the daemon's to act on, not the worker's (a worker
+      // still booting could not ignore it yet). It leaves when the daemon's channel closes; the project id in its
+      // environment lets the watchdog and the next sweep find it should it ever hang.
+      detached: true,
+      env: { ...process.env, ...(opts.projectId ? { MR_PROJECT_ID: opts.projectId } : {}) },
     });
     const w: Worker = { child, pending: new Map() };
     workers.add(w);
@@ -115,7 +124,12 @@ export function startWorkerPool(opts: {
     for (const l of opts.listeners) post(w, { t: 'listen', spec: l.spec }, l.server);
   };
 
-  for (let i = 0; i < opts.count; i++) spawn();
+  // Workers start once the daemon's own start-up is done: a Node process costs ~150 ms of CPU to boot, which `up`
+  // should not wait for (the daemon serves every socket meanwhile).
+  const first = setTimeout(() => {
+    if (!closing) for (let i = 0; i < opts.count; i++) spawn();
+  }, opts.startDelayMs ?? 0);
+  first.unref();
 
   return {
     get size() {
@@ -143,6 +157,7 @@ export function startWorkerPool(opts: {
     },
     async close() {
       closing = true;
+      clearTimeout(first);
       await Promise.all(
         [...workers].map(
           (w) =>

@@ -51,9 +51,13 @@ require('./server.js');
   const daemon = JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { pid: number };
   assert.equal(scanInstances(dir).size, 4);
   // The front door's proxy workers (one per core beyond the first) are the daemon's children too.
-  const workers = childrenWith(daemon.pid, 'worker-main.js');
+  // front_door.workers: auto forks one per core beyond the first, shortly after start-up.
+  const expected = Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const workers = await waitFor('the front door workers', () => {
+    const w = childrenWith(daemon.pid, 'worker-main.js');
+    return w.length === expected ? w : undefined;
+  });
   strays.push(...workers);
-  assert.equal(workers.length, Math.max(0, Math.min(availableParallelism() - 1, 3)), 'front_door.workers: auto forks one per core beyond the first');
 
   process.kill(daemon.pid, 'SIGKILL');
   await waitFor('the front door workers gone after the daemon was SIGKILLed', () => workers.every((p) => !alive(p)), 20_000);
@@ -104,7 +108,11 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group of an attached up)
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   await waitFor('attached up to show the summary', () => /SERVICE +READY/.test(out), 60_000);
   const daemonPid = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { pid: number }).pid;
-  const workers = childrenWith(daemonPid, 'worker-main.js');
+  const expected = Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const workers = await waitFor('the front door workers', () => {
+    const w = childrenWith(daemonPid, 'worker-main.js');
+    return w.length === expected ? w : undefined;
+  });
   process.kill(-child.pid!, 'SIGINT');
   assert.equal(await exited, 0, out);
   assert.equal(scanInstances(dir).size, 0, 'no instance outlives Ctrl-C');
