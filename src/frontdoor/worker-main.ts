@@ -56,6 +56,7 @@ process.on('disconnect', () => {
   process.exit(0);
 });
 
+// A listening socket arrives as a native handle (see worker-pool.ts), which server.listen() takes as is.
 process.on('message', (m: ToWorker, handle?: NetServer) => {
   switch (m.t) {
     case 'init':

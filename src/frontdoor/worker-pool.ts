@@ -57,11 +57,15 @@ export function startWorkerPool(opts: {
   let closing = false;
   let restarts = 0;
 
-  const post = (w: Worker, m: ToWorker, handle?: NetServer): void => {
+  const post = (w: Worker, m: ToWorker, server?: NetServer): void => {
     if (!w.child.connected) return;
     try {
-      if (handle) w.child.send(m, handle);
-      else w.child.send(m);
+      if (server) {
+        // The listening socket goes as its native handle: sent as a net.Server, node would make the child listen on
+        // it at once with a server of its own that has no listener, and connections accepted in that moment hang.
+        const handle = (server as unknown as { _handle?: object | null })._handle;
+        if (handle) w.child.send(m, handle as NetServer);
+      } else w.child.send(m);
     } catch (err) {
       log.debug(`worker ${w.child.pid}: send failed: ${String(err)}`);
     }

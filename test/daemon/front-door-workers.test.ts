@@ -3,6 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { alive, childrenWith, frontDoorStatus, makeProject, runCli, cleanupProject, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
@@ -56,3 +57,44 @@ async function traffic(apiPort: number): Promise<number> {
   const t = (await (await fetch(`http://127.0.0.1:${apiPort}/v1/machineroom/traffic`)).json()) as { instances: Array<{ service: string; requests: number }> };
   return t.instances.filter((i) => i.service === 'web').reduce((n, i) => n + i.requests, 0);
 }
+
+test('connections arriving while workers start are all answered (none accepted and left hanging)', async () => {
+  const port = await freePort();
+  const dir = makeProject({
+    'server.js': SERVER_JS,
+    'machineroom.yml': `name: workerstart\nfront_door: { workers: 2 }\nservices:\n  web:\n    command: node server.js\n    port: ${port}\n`,
+  });
+  dirs.push(dir);
+  assert.equal((await runCli(['up', '-d'], { cwd: dir })).code, 0);
+  const record = JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { pid: number; httpPort: number };
+  await waitFor('web answers', async () => (await frontDoorStatus(record.httpPort, 'web.localhost').catch(() => 0)) === 200);
+  // Fresh connections, four at a time, from before the workers exist until a while after both are up.
+  let hung = 0;
+  let ok = 0;
+  let workersSeenAt = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port: record.httpPort, path: '/', headers: { host: 'web.localhost' }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) ok++;
+          resolve();
+        });
+      });
+      req.setTimeout(3000, () => {
+        hung++;
+        req.destroy();
+      });
+      req.on('error', () => resolve());
+      req.end();
+    });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    await Promise.all([one(), one(), one(), one()]);
+    if (!workersSeenAt && childrenWith(record.pid, 'worker-main.js').length === 2) workersSeenAt = Date.now();
+    if (workersSeenAt && Date.now() - workersSeenAt > 1500) break;
+  }
+  assert.ok(workersSeenAt > 0, 'both workers started');
+  assert.equal(hung, 0, `requests left hanging while workers started (${ok} answered)`);
+  assert.ok(ok > 100, `traffic flowed: ${ok}`);
+});
