@@ -22,12 +22,14 @@ if (files.length === 0) {
 }
 // Two cores: two test files at a time keeps real processes, real sockets and the daemon's timers honest.
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test that hangs fails after 5 minutes instead of holding CI (the longest ones take about a minute).
+const timeout = process.env.TEST_TIMEOUT_MS ?? '300000';
 // spec for people on stdout; TAP to a file, from which the closing `N passed, N failed` line is taken.
 const tap = join(tmpdir(), `machineroom-tests-${process.pid}.tap`);
 const started = Date.now();
 const r = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
   { stdio: 'inherit' },
 );
 let text = '';
