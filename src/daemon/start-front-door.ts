@@ -136,7 +136,6 @@ export async function startFrontDoor(opts: {
         listeners,
         ...(opts.stateDir && httpsPort !== undefined ? { stateDir: opts.stateDir } : {}),
         current: () => feed.current(),
-        startDelayMs: 1000,
         projectId: opts.projectId,
         ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
         ...(opts.onWorkerCrash ? { onCrash: opts.onWorkerCrash } : {}),

@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Body bytes between two collections. */
-const BYTES_PER_COLLECTION = 4 * 1024 * 1024;
+const BYTES_PER_COLLECTION = 2 * 1024 * 1024;
 // (Callers count the garbage they make: the upstream client counts its reads twice, for the parser's copies.)
 
 type GcFunction = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;

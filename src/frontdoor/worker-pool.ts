@@ -47,8 +47,6 @@ export function startWorkerPool(opts: {
   onAccess?: (entry: AccessEntry) => void;
   /** A worker died and is being replaced. */
   onCrash?: (message: string) => void;
-  /** Delay before the first workers are forked. */
-  startDelayMs?: number;
   /** The project's id, in each worker's environment as MR_PROJECT_ID (what the watchdog and sweeps look for). */
   projectId?: string;
 }): WorkerPool {
@@ -128,12 +126,7 @@ export function startWorkerPool(opts: {
     for (const l of opts.listeners) post(w, { t: 'listen', spec: l.spec }, l.server);
   };
 
-  // Workers start once the daemon's own start-up is done: a Node process costs ~150 ms of CPU to boot, which `up`
-  // should not wait for (the daemon serves every socket meanwhile).
-  const first = setTimeout(() => {
-    if (!closing) for (let i = 0; i < opts.count; i++) spawn();
-  }, opts.startDelayMs ?? 0);
-  first.unref();
+  for (let i = 0; i < opts.count; i++) spawn();
 
   return {
     get size() {
@@ -161,7 +154,6 @@ export function startWorkerPool(opts: {
     },
     async close() {
       closing = true;
-      clearTimeout(first);
       await Promise.all(
         [...workers].map(
           (w) =>
