@@ -1,58 +1,11 @@
 // Request and response header rewriting: hop-by-hop removal, X-Forwarded-*, Forwarded, X-Request-Id.
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-/** Copies headers without hop-by-hop ones (including those the Connection header names). */
-export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): OutgoingHttpHeaders {
-  const named = new Set<string>();
-  const conn = headers.connection;
-  if (conn) for (const token of String(conn).split(',')) named.add(token.trim().toLowerCase());
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
-    if (keepUpgrade && (k === 'connection' || k === 'upgrade')) {
-      out[k] = v;
-      continue;
-    }
-    if (HOP_BY_HOP.has(k) || named.has(k)) continue;
-    out[k] = v;
-  }
-  return out;
-}
-
 function forwardedFor(addr: string): string {
   return addr.includes(':') ? `"[${addr}]"` : addr;
-}
-
-/** Headers for the upstream request: hop-by-hop removed, forwarding headers added, request ID kept or made. */
-export function buildUpstreamHeaders(req: IncomingMessage, opts: { keepUpgrade?: boolean } = {}): { headers: OutgoingHttpHeaders; requestId: string } {
-  const headers = stripHopByHop(req.headers, opts.keepUpgrade ?? false);
-  const client = req.socket.remoteAddress ?? '';
-  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  const host = req.headers.host ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client;
-  headers['x-forwarded-proto'] = proto;
-  headers['x-forwarded-host'] = host;
-  const element = `for=${forwardedFor(client)};host="${host.replace(/"/g, '')}";proto=${proto}`;
-  const priorForwarded = req.headers.forwarded;
-  headers.forwarded = priorForwarded ? `${priorForwarded}, ${element}` : element;
-  const incomingId = req.headers['x-request-id'];
-  const requestId = typeof incomingId === 'string' && incomingId.length > 0 && incomingId.length <= 200 ? incomingId : randomUUID();
-  headers['x-request-id'] = requestId;
-  return { headers, requestId };
-}
-
-/** Serializes a request head for a raw socket (WebSocket upgrade passthrough). */
-export function serializeRequestHead(method: string, path: string, headers: OutgoingHttpHeaders): string {
-  let head = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
-    for (const item of Array.isArray(v) ? v : [v]) head += `${k}: ${String(item).replace(/[\r\n]/g, '')}\r\n`;
-  }
-  return head + '\r\n';
 }
 
 /** Header names the front door sets itself on the way in (any the client sent are replaced or extended). */
@@ -73,24 +26,20 @@ function connectionNamed(raw: string[]): Set<string> | undefined {
   return named;
 }
 
-/**
- * The upstream request's headers as a flat [name, value, ...] list (node:http sends it as is, with no per-header
- * validation or object building): the client's headers minus hop-by-hop ones, then the forwarding headers.
- */
-export function upstreamRawHeaders(req: IncomingMessage): { raw: string[]; requestId: string } {
-  return forwardedRaw(req);
-}
-
 /** The request head for an upstream: request line, the client's headers minus hop-by-hop ones, forwarding headers. */
-export function upstreamRequestHead(req: IncomingMessage, path: string, chunked: boolean): { head: string; requestId: string } {
-  const { raw, requestId } = forwardedRaw(req);
+export function upstreamRequestHead(req: IncomingMessage, path: string, opts: { chunked?: boolean; keepUpgrade?: boolean } = {}): { head: string; requestId: string } {
+  const { raw, requestId } = forwardedRaw(req, opts.keepUpgrade ?? false);
   let head = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;
   for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  if (opts.chunked) head += 'transfer-encoding: chunked\r\n';
   return { head: head + '\r\n', requestId };
 }
 
-function forwardedRaw(req: IncomingMessage): { raw: string[]; requestId: string } {
+/**
+ * The client's headers as a flat [name, value, ...] list minus hop-by-hop ones (an upgrade keeps Connection and
+ * Upgrade), then the forwarding headers and the request id (the client's, or a new one).
+ */
+function forwardedRaw(req: IncomingMessage, keepUpgrade: boolean): { raw: string[]; requestId: string } {
   const src = req.rawHeaders;
   const named = connectionNamed(src);
   const raw: string[] = [];
@@ -102,7 +51,8 @@ function forwardedRaw(req: IncomingMessage): { raw: string[]; requestId: string 
     const k = src[i]!;
     const v = src[i + 1]!;
     const lower = k.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) continue;
+    const kept = keepUpgrade && (lower === 'connection' || lower === 'upgrade');
+    if (!kept && (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower)))) continue;
     if (OWN_REQUEST_HEADERS.has(lower)) {
       if (lower === 'x-forwarded-for') priorFor = priorFor === undefined ? v : `${priorFor}, ${v}`;
       else if (lower === 'forwarded') priorForwarded = priorForwarded === undefined ? v : `${priorForwarded}, ${v}`;

@@ -3,10 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createFrontDoorCore } from './core.js';
-import type { FrontDoorCore } from './core.js';
 import { resolveFrontDoorOptions } from './resolve-options.js';
 import { createRoutingFeed } from './routing-state.js';
-import type { RoutingFeed } from './routing-state.js';
 import { mergeStats } from './stats.js';
 import type { FrontDoorOptions, InstanceStats, RouteConfig, RouteInfo } from './types.js';
 
@@ -22,8 +20,6 @@ export interface FrontDoor {
   setServices(names: string[]): void;
   /** Replaces the configured routes (on every config apply). */
   setRoutes(routes: RouteConfig[]): void;
-  readonly core: FrontDoorCore;
-  readonly feed: RoutingFeed;
   /** Unsubscribes from the bus and closes every upstream connection; safe to call twice. */
   close(): void;
 }
@@ -35,8 +31,6 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const feed = createRoutingFeed(opts.store, { routes: opts.routes, accessLog: { global: options.onAccess !== undefined, services: {} } });
   const unsubscribe = feed.subscribe((s) => core.apply(s));
   return {
-    core,
-    feed,
     handleRequest: (req, res) => core.handleRequest(req, res),
     handleUpgrade: (req, socket, head) => core.handleUpgrade(req, socket, head),
     async drain(serviceId) {

@@ -48,7 +48,7 @@ function bodyKind(req: IncomingMessage): 'none' | 'sized' | 'chunked' {
 export function proxyRequest(req: IncomingMessage, res: ServerResponse, path: string, deps: ProxyDeps): void {
   const body = bodyKind(req);
   const withBody = body !== 'none';
-  const { head, requestId } = upstreamRequestHead(req, path, body === 'chunked');
+  const { head, requestId } = upstreamRequestHead(req, path, { chunked: body === 'chunked' });
   const method = req.method ?? 'GET';
   let excluded = NO_EXCLUSIONS;
   let bodyTouched = false;

@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { buildUpstreamHeaders, serializeRequestHead } from './forward-headers.js';
+import { upstreamRequestHead } from './forward-headers.js';
 import { noteBodyBytes } from './memory.js';
 import { openAttempt, recordFailure, recordSuccess } from './upstream.js';
 import type { UpstreamChoice } from './proxy-request.js';
@@ -28,7 +28,7 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string, te
 
 /** Proxies an upgrade request; tracks the upstream connection as in flight until either side closes. */
 export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, deps: UpgradeDeps): void {
-  const { headers, requestId } = buildUpstreamHeaders(req, { keepUpgrade: true });
+  const { head: requestHead, requestId } = upstreamRequestHead(req, path, { keepUpgrade: true });
   const excluded = new Set<string>();
   let lastError = '';
   socket.on('error', () => socket.destroy());
@@ -52,7 +52,7 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       connected = true;
       recordSuccess(u, performance.now() - started);
       up.setNoDelay(true);
-      up.write(serializeRequestHead(req.method ?? 'GET', path, headers));
+      up.write(requestHead, 'latin1');
       if (head.length > 0) up.write(head);
       socket.pipe(up);
       up.pipe(socket);

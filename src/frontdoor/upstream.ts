@@ -51,7 +51,7 @@ export function createUpstream(inst: Omit<RoutingInstance, 'status'>, idleMs = 0
 }
 
 /** Marks one attempt started on an upstream. */
-export function beginAttempt(u: Upstream): void {
+function beginAttempt(u: Upstream): void {
   u.inFlight++;
   u.requests++;
 }
@@ -68,7 +68,7 @@ export function openAttempt(u: Upstream): () => void {
 }
 
 /** Marks one attempt ended; wakes drain waiters when the upstream goes idle. */
-export function endAttempt(u: Upstream): void {
+function endAttempt(u: Upstream): void {
   u.inFlight--;
   if (u.inFlight === 0 && u.idleWaiters.length > 0) {
     const waiters = u.idleWaiters.splice(0);

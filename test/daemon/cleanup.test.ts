@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { workerCount } from '../../src/daemon/start-front-door.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { alive, childrenWith, makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, testEnv, waitFor, SERVER_JS } from '../support/cli.js';
@@ -52,7 +52,7 @@ require('./server.js');
   assert.equal(scanInstances(dir).size, 4);
   // The front door's proxy workers (one per core beyond the first) are the daemon's children too.
   // front_door.workers: auto forks one per core beyond the first, shortly after start-up.
-  const expected = Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const expected = workerCount('auto');
   const workers = await waitFor('the front door workers', () => {
     const w = childrenWith(daemon.pid, 'worker-main.js');
     return w.length === expected ? w : undefined;
@@ -108,7 +108,7 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group of an attached up)
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   await waitFor('attached up to show the summary', () => /SERVICE +READY/.test(out), 60_000);
   const daemonPid = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { pid: number }).pid;
-  const expected = Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const expected = workerCount('auto');
   const workers = await waitFor('the front door workers', () => {
     const w = childrenWith(daemonPid, 'worker-main.js');
     return w.length === expected ? w : undefined;

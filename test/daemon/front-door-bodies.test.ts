@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
+import { workerCount } from '../../src/daemon/start-front-door.js';
 import { childrenWith, makeProject, runCli, cleanupProject, waitFor } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 
@@ -278,7 +278,7 @@ test('a 100 MB upload and a 100 MB download stream through the front door while 
   // Warm-up: the route answers, the front door's workers (forked a second after start-up) are running, and every
   // front-door process has served requests before the baseline is taken: growth is measured from the steady state.
   await waitFor('the backend answers through the front door', async () => (await get(door, '/')).status === 200);
-  const workers = Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const workers = workerCount('auto');
   await waitFor('the front door workers', () => childrenWith(daemon.pid, 'worker-main.js').length === workers);
   for (let i = 0; i < 20; i++) assert.equal((await get(door, '/')).status, 200);
 
