@@ -1,9 +1,8 @@
 // Plain TCP forwarding for a TCP service address (Postgres and the like): one client connection, one instance,
 // bytes both ways; a refused connect is retried on another instance, since nothing has been sent yet.
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { noteBodyBytes } from './memory.js';
-import { openAttempt, recordFailure, recordSuccess } from './upstream.js';
+import { connectUpstream, openAttempt, recordFailure } from './upstream.js';
 import type { UpgradeDeps } from './proxy-upgrade.js';
 
 const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
@@ -25,15 +24,10 @@ export function proxyTcp(client: Socket, deps: TcpDeps): void {
     }
     const u = choice.upstream;
     const finish = openAttempt(u);
-    const started = performance.now();
     let connected = false;
-    const up = connect({ host: u.address, port: u.port });
-    const timer = setTimeout(() => up.destroy(Object.assign(new Error(`connect timed out after ${deps.connectMs}ms`), { code: 'ERR_FRONTDOOR_CONNECT_TIMEOUT' })), deps.connectMs);
+    const up = connectUpstream(u, deps.connectMs);
     up.once('connect', () => {
-      clearTimeout(timer);
       connected = true;
-      recordSuccess(u, performance.now() - started);
-      up.setNoDelay(true);
       client.setNoDelay(true);
       client.pipe(up);
       up.pipe(client);
@@ -42,7 +36,6 @@ export function proxyTcp(client: Socket, deps: TcpDeps): void {
       client.resume();
     });
     up.on('error', () => {
-      clearTimeout(timer);
       if (!connected) {
         finish();
         recordFailure(u, deps.maxFails, deps.failTimeoutMs, Date.now());

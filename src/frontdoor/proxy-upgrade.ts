@@ -1,10 +1,9 @@
 // WebSocket (any Upgrade) passthrough: connect to a chosen upstream, replay the upgrade request, pipe both ways.
-import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { upstreamRequestHead } from './forward-headers.js';
 import { noteBodyBytes } from './memory.js';
-import { openAttempt, recordFailure, recordSuccess } from './upstream.js';
+import { connectUpstream, openAttempt, recordFailure } from './upstream.js';
 import type { UpstreamChoice } from './proxy-request.js';
 
 const countChunk = (chunk: Buffer): void => noteBodyBytes(chunk.length);
@@ -44,14 +43,9 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
     const u = choice.upstream;
     const finish = openAttempt(u);
     let connected = false;
-    const started = performance.now();
-    const up = connect({ host: u.address, port: u.port });
-    const timer = setTimeout(() => up.destroy(Object.assign(new Error(`connect timed out after ${deps.connectMs}ms`), { code: 'ERR_FRONTDOOR_CONNECT_TIMEOUT' })), deps.connectMs);
+    const up = connectUpstream(u, deps.connectMs);
     up.once('connect', () => {
-      clearTimeout(timer);
       connected = true;
-      recordSuccess(u, performance.now() - started);
-      up.setNoDelay(true);
       up.write(requestHead, 'latin1');
       if (head.length > 0) up.write(head);
       socket.pipe(up);
@@ -60,7 +54,6 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       up.on('data', countChunk);
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
       if (connected) {
         socket.destroy();
         return;

@@ -1,4 +1,6 @@
 // Per-instance upstream state: a keep-alive agent, in-flight and failure counters, drain and ejection, latencies.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { createUpstreamPool } from './upstream-pool.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { RoutingInstance } from './routing-state.js';
@@ -114,4 +116,21 @@ export function isSelectable(u: Upstream, now: number): boolean {
 /** Destroys idle pooled sockets (drain and shutdown). */
 export function closeIdleSockets(u: Upstream): void {
   u.pool.closeIdle();
+}
+
+/**
+ * Opens a raw connection to an upstream (TCP forwarding, upgrades): fails with ERR_FRONTDOOR_CONNECT_TIMEOUT after
+ * connectMs, and on connect records the connect time as its latency and turns Nagle off.
+ */
+export function connectUpstream(u: Upstream, connectMs: number): Socket {
+  const started = performance.now();
+  const up = connect({ host: u.address, port: u.port });
+  const timer = setTimeout(() => up.destroy(Object.assign(new Error(`connect timed out after ${connectMs}ms`), { code: 'ERR_FRONTDOOR_CONNECT_TIMEOUT' })), connectMs);
+  up.once('connect', () => {
+    clearTimeout(timer);
+    recordSuccess(u, performance.now() - started);
+    up.setNoDelay(true);
+  });
+  up.once('close', () => clearTimeout(timer));
+  return up;
 }
