@@ -16,9 +16,10 @@ import { kvVerb } from './kv.js';
 import { agentVerb } from './agent.js';
 import { servicesVerb, resolveVerb } from './services.js';
 import { caVerb } from './ca.js';
+import { dbVerb, psqlVerb } from './db.js';
 import { paint, useColor } from './output.js';
 
-const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, caVerb, agentVerb, daemonVerb];
+const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, dbVerb, psqlVerb, caVerb, agentVerb, daemonVerb];
 
 function mainHelp(): string {
   const visible = VERBS.filter((v) => !v.hidden);

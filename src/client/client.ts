@@ -71,6 +71,7 @@ export function createClient(baseUrl: string, token: string | undefined): Machin
     scale: async (changes) => void (await getJson('POST', 'scale', changes)),
     restart: async (target) => (await getJson<{ restarted: string[] }>('POST', 'restart', { target })).restarted,
     stopService: async (service) => void (await getJson('POST', 'stop', { service })),
+    database: (action) => getJson('POST', 'db', action),
     startService: async (service) => void (await getJson('POST', 'start', { service })),
     async *logs(filter, signal) {
       const q = new URLSearchParams();

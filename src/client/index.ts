@@ -1,6 +1,6 @@
 // The client side of the machine room: the interface the daemon implements, its HTTP client, the wire conventions,
 // the status types and predicates, and a client of the bus's Consul API. Light on purpose: every CLI command loads it.
-export type { MachineRoom, DaemonInfo, RoomStatus, ApplyResult, RunLease, Traffic, InstanceTraffic } from './machine-room.js';
+export type { MachineRoom, DaemonInfo, RoomStatus, ApplyResult, RunLease, Traffic, InstanceTraffic, DatabaseAction, DatabaseInfo } from './machine-room.js';
 export { createClient, connectToDaemon } from './client.js';
 export { TOKEN_HEADER, VERSION_HEADER } from './protocol.js';
 export { VERSION } from './version.js';

@@ -61,6 +61,22 @@ export interface Traffic {
   instances: InstanceTraffic[];
 }
 
+/** A db verb on a database resource: info, reset (a new empty cluster), snapshot to / restore from a file. */
+export interface DatabaseAction {
+  name: string;
+  action: 'info' | 'reset' | 'snapshot' | 'restore';
+  /** snapshot/restore: an absolute path on the daemon's machine. */
+  file?: string;
+}
+
+/** Where a database resource is and how to log in to each of its databases. */
+export interface DatabaseInfo {
+  name: string;
+  engine: 'embedded' | 'system' | 'external';
+  dataDir?: string;
+  databases: Array<{ name: string; user: string; url?: string }>;
+}
+
 /** The operations of a running machine room. */
 export interface MachineRoom {
   info(): Promise<DaemonInfo>;
@@ -75,6 +91,8 @@ export interface MachineRoom {
   instanceEnv(name: string): Promise<Record<string, string>>;
   runLease(service: string): Promise<RunLease>;
   releaseRun(runId: string): Promise<void>;
+  /** A db verb on a database resource; data verbs stop it, act, start it again and resolve once it is healthy. */
+  database(action: DatabaseAction): Promise<DatabaseInfo>;
   /** Asks the daemon to stop everything and exit; resolves once it has begun. */
   shutdown(): Promise<void>;
   /** The front door's routes and per-instance counters (requests, errors, in flight, p50/p99 ms). */

@@ -11,8 +11,12 @@ import { suggestName } from './suggest-name.js';
 
 /** Throws ERR_CONFIG_INVALID for the first semantic problem, services in document order, cycles last. */
 export function checkServices(config: ConfigOptions, root: ConfigNode): void {
-  const names = Object.keys(config.services);
-  for (const name of names) checkService(name, config.services[name]!, names, config, root);
+  const resources = Object.keys(config.postgres ?? {});
+  for (const name of resources) {
+    if (config.services[name] !== undefined) throw invalidConfig(`postgres.${name}`, `"${name}" is also a service; resources and services share one namespace (both are services on the bus), rename one`, findEntry(findEntry(root, 'postgres')?.value, name)!.keyPos);
+  }
+  const names = [...Object.keys(config.services), ...resources];
+  for (const name of Object.keys(config.services)) checkService(name, config.services[name]!, names, config, root);
   checkNoCycle(config, root);
 }
 
@@ -51,7 +55,8 @@ function checkDependencies(name: string, service: ServiceOptions, names: string[
   for (const dependency of listDependencies(service.depends_on)) {
     const pos = locateDependency(node, dependency.service);
     if (!names.includes(dependency.service)) throw invalidConfig(path, describeUnknownService(dependency.service, names), pos);
-    if (dependency.condition === 'healthy' && config.services[dependency.service]!.health === undefined) {
+    if (dependency.condition === 'completed' && config.postgres?.[dependency.service] !== undefined) throw invalidConfig(`${path}.${dependency.service}`, `condition "completed" never holds for the database resource ${dependency.service} (it keeps running); use "healthy"`, pos);
+    if (dependency.condition === 'healthy' && config.services[dependency.service] !== undefined && config.services[dependency.service]!.health === undefined) {
       throw invalidConfig(`${path}.${dependency.service}`, `condition "healthy" needs a health check on ${dependency.service}; add services.${dependency.service}.health or use "started"`, pos);
     }
   }

@@ -3,7 +3,7 @@
 export { loadConfig } from './load-config.js';
 export type { LoadConfigOptions } from './load-config.js';
 export { configJsonSchema, ConfigSchema, ServiceSchema } from './schema.js';
-export type { BuildOptions, ConfigOptions, DependsOnOptions, EnvOptions, HealthOptions, RestartOptions, ServiceOptions } from './schema.js';
+export type { BuildOptions, ConfigOptions, DependsOnOptions, EnvOptions, HealthOptions, PostgresOptions, RestartOptions, ServiceOptions } from './schema.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { parseDotenv, scanDotenv } from './dotenv.js';
 export type { DotenvProblem, DotenvScan } from './dotenv.js';
@@ -17,7 +17,9 @@ export type {
   Millis,
   ResolvedBuild,
   ResolvedConfig,
+  ResolvedDatabase,
   ResolvedHealth,
+  ResolvedPostgres,
   ResolvedPort,
   ResolvedService,
   RestartPolicy,

@@ -15,6 +15,7 @@ import { interpolateTree } from './interpolate-tree.js';
 import { mergeNodes } from './merge-nodes.js';
 import { parseConfigYaml } from './parse-yaml.js';
 import { resolveApiPort, resolveBus, resolveFrontDoor, resolveMachineMode, resolveProjectName } from './resolve-project.js';
+import { resolvePostgres } from './resolve-postgres.js';
 import { resolveService } from './resolve-service.js';
 import { ConfigSchema } from './schema.js';
 import type { ConfigOptions } from './schema.js';
@@ -44,7 +45,11 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ResolvedConfi
   checkServices(options, root);
   const active = selectActiveServices(options.services, listActiveProfiles(opts.profiles, lookup('MACHINEROOM_PROFILES')));
   const services: Record<string, ResolvedService> = {};
+  // Database resources are services too (always active: a profile's service may depend on them).
+  const resources = Object.keys(options.postgres ?? {});
+  for (const name of resources) services[name] = resolvePostgres(options.postgres![name]!, resourceContext(root, name));
   for (const name of active) services[name] = await resolveService(options.services[name]!, serviceContext(root, name, cwd, lookup));
+  const databases = resources.flatMap((name) => services[name]!.postgres!.databases.map((db) => db.name));
   return {
     name: resolveProjectName(options.name, projectDir),
     projectDir,
@@ -54,9 +59,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ResolvedConfi
     bus: resolveBus(options.bus, lookup('MACHINEROOM_DNS_PORT')),
     frontDoor: resolveFrontDoor(options.front_door, lookup('MACHINEROOM_HTTP_PORT'), lookup('MACHINEROOM_HTTPS_PORT')),
     kv: Object.fromEntries(Object.entries(options.kv ?? {}).map(([k, v]) => [k, String(v)])),
-    secrets: options.secrets ?? [],
+    // Database passwords published in KV are secrets whatever the config says.
+    secrets: [...new Set([...(options.secrets ?? []), ...databases.map((db) => `postgres/${db}/password`)])],
     services,
-    order: orderByDependencies(active, (name) => listDependencies(options.services[name]?.depends_on).map((edge) => edge.service)),
+    order: orderByDependencies([...resources, ...active], (name) => listDependencies(options.services[name]?.depends_on).map((edge) => edge.service)),
   };
 }
 
@@ -90,6 +96,11 @@ async function readMergedTree(files: string[], cwd: string, lookup: VariableLook
     merged = merged === undefined ? tree : mergeNodes(merged, tree);
   }
   return merged ?? { kind: 'map', pos: { file: files[0]!, label: labelFile(cwd, files[0]!), line: 1, col: 1 }, entries: [] };
+}
+
+function resourceContext(root: ConfigNode, name: string) {
+  const entry = findEntry(findEntry(root, 'postgres')?.value, name)!;
+  return { name, node: entry.value, keyPos: entry.keyPos };
 }
 
 function serviceContext(root: ConfigNode, name: string, cwd: string, lookup: VariableLookup) {

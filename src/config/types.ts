@@ -21,7 +21,8 @@ export interface SourcePos {
 
 /** A readiness check, run against one instance. */
 export interface ResolvedHealth {
-  kind: 'http' | 'tcp' | 'cmd';
+  /** postgres: a query as the first database's owner (the resource's own check; the probe is supplied at launch). */
+  kind: 'http' | 'tcp' | 'cmd' | 'postgres';
   /** http: request path, starting with "/". */
   path?: string;
   /** http/tcp: the named port to check (default: the first port). */
@@ -52,6 +53,32 @@ export interface ResolvedPort {
   port: number;
 }
 
+/** One database of a postgres resource. */
+export interface ResolvedDatabase {
+  name: string;
+  /** The owner role apps log in as. */
+  user: string;
+  /** Configured password; absent: generated once and kept beside the data. */
+  password?: string;
+  /** Absolute SQL files run once when the database is created. */
+  init: string[];
+  /** Absolute migrations directory. */
+  migrations?: string;
+}
+
+/** What makes a service a PostgreSQL resource. */
+export interface ResolvedPostgres {
+  engine: 'embedded' | 'system' | 'external';
+  /** external: the server's URL. */
+  url?: string;
+  /** system: where initdb and postgres are (default: PATH). */
+  binDir?: string;
+  /** Managed engines: databases to provision (the first is the default one); external: the URL's database. */
+  databases: ResolvedDatabase[];
+  /** -c name=value settings. */
+  settings: Record<string, string>;
+}
+
 /** A service after defaults, interpolation, env files and validation. */
 export interface ResolvedService {
   name: string;
@@ -80,6 +107,8 @@ export interface ResolvedService {
   routes: { hosts: string[]; paths: string[]; strip: boolean }[];
   meta: Record<string, string>;
   profiles: string[];
+  /** Set when the service is a `postgres:` resource: the daemon supplies its command at launch. */
+  postgres?: ResolvedPostgres;
   /** Where the service is declared. */
   source?: SourcePos;
 }

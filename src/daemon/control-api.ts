@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { MachineroomError, httpStatusOf } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { TOKEN_HEADER, VERSION_HEADER } from '../client/index.js';
-import type { MachineRoom } from '../client/index.js';
+import type { MachineRoom, DatabaseAction } from '../client/index.js';
 import { bufferedResponse, checkOrigin } from '../http/index.js';
 import type { Handler } from '../http/index.js';
 
@@ -97,6 +97,8 @@ export function createControlApi(opts: { room: MachineRoom; token: string; versi
       return json(200, { ok: true }, version);
     },
     'GET traffic': async () => json(200, await room.traffic(), version),
+    // Answers carry database passwords: POST, so the token is always needed.
+    'POST db': async (req) => json(200, await room.database(await readJson<DatabaseAction>(req)), version),
     'POST shutdown': async () => {
       await room.shutdown();
       return json(202, { ok: true }, version);

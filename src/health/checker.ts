@@ -25,6 +25,8 @@ export interface CheckSpec {
   initialStatus?: CheckStatus;
   /** Deregister the service when this check has been critical this long (Consul's DeregisterCriticalServiceAfter). */
   deregisterCriticalAfter?: number;
+  /** The probe of a check whose kind needs more than an address (a database query with credentials). */
+  probe?: () => Promise<ProbeResult>;
 }
 
 /** A TTL check: the application reports its status (check/pass|warn|fail|update); silence past the TTL is critical. */
@@ -47,6 +49,8 @@ export interface HealthChecker {
   /** Records a TTL check's status and restarts its TTL; false when `checkId` is not a TTL check of this checker. */
   updateTtl(checkId: string, status: CheckStatus, output: string): boolean;
   remove(checkId: string): void;
+  /** Stops probing but keeps the check on the bus as critical with this output (a crashed process that will restart). */
+  halt(checkId: string, output: string): void;
   /** True while a check has never passed and is still within its start period or its first failure_threshold failures. */
   isStarting(checkId: string): boolean;
   close(): void;
@@ -70,6 +74,8 @@ function describe(h: ResolvedHealth, address: string, port: number | undefined):
       return `HTTP GET http://${address}:${port}${h.path}`;
     case 'tcp':
       return `TCP ${address}:${port}`;
+    case 'postgres':
+      return `postgres query on ${address}:${port}`;
     case 'cmd':
     default:
       return `cmd ${(h.command ?? []).join(' ')}`;
@@ -78,7 +84,10 @@ function describe(h: ResolvedHealth, address: string, port: number | undefined):
 
 function runProbe(spec: CheckSpec): Promise<ProbeResult> {
   const h = spec.health;
+  if (spec.probe) return spec.probe();
   switch (h.kind) {
+    case 'postgres':
+      return Promise.resolve({ status: 'critical', output: 'no probe was supplied for this postgres check' });
     case 'http':
       return probeHttp(spec.url ?? `http://${spec.address}:${spec.port}${h.path ?? '/'}`, h.timeout, spec.http);
     case 'tcp':
@@ -236,6 +245,20 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
       if (r.timer) clearTimeout(r.timer);
       running.delete(checkId);
       store.deregisterCheck(checkId);
+    },
+    halt(checkId, output) {
+      const t = ttls.get(checkId);
+      if (t) {
+        if (t.timer) clearTimeout(t.timer);
+        ttls.delete(checkId);
+      }
+      const r = running.get(checkId);
+      if (r) {
+        r.stopped = true;
+        if (r.timer) clearTimeout(r.timer);
+        running.delete(checkId);
+      }
+      store.updateCheck(checkId, 'critical', output);
     },
     isStarting(checkId) {
       const r = running.get(checkId);

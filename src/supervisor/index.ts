@@ -1,5 +1,5 @@
 // The supervisor: instances as real processes on their own machines, restarts, logs and events.
-export type { Supervisor, SupervisorDeps } from './supervisor.js';
+export type { Launch, Supervisor, SupervisorDeps } from './supervisor.js';
 export { createSupervisor } from './supervisor.js';
 export type { LogHub, LogLine, LogFilter } from './log-hub.js';
 export { createLogHub, matchesTargets } from './log-hub.js';

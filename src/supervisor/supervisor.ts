@@ -15,10 +15,12 @@ import type { LogHub } from './log-hub.js';
 import type { EventLog } from './event-log.js';
 import { instanceEnv } from './instance-env.js';
 import { directArgv } from './direct-argv.js';
+import { dropPrivileges } from './drop-privileges.js';
 import { registrationsOf } from './registration.js';
 import { specHashOf, versionOf } from './version.js';
 import { killTree, signalGroup, treePids, waitTreeEmpty } from './process-group.js';
 import type { ProcessTree } from './process-group.js';
+import type { ProbeResult } from '../health/index.js';
 import type { ExitInfo, HealthState, InstanceStatus, ProcessState, ServiceStatus } from '../client/index.js';
 import { isReady } from '../client/index.js';
 
@@ -77,6 +79,22 @@ interface ServiceState {
   removed: boolean;
 }
 
+/** How a service whose command is supplied at launch runs (a database resource). */
+export interface Launch {
+  /** The argv to run instead of the service's command. */
+  argv?: string[];
+  /** Variables added to the instance's environment. */
+  env?: Record<string, string>;
+  /** Run as this unprivileged user (when machineroom runs as root). */
+  user?: { uid: number; gid: number };
+  /** The probe of the instance's check (health kind 'postgres'). */
+  probe?: () => Promise<ProbeResult>;
+  /** No process at all: the instance stands for a server elsewhere, registered at this address and health-checked. */
+  external?: { address: string; port: number };
+  /** Hears that the process runs (e.g. to provision it once it answers). */
+  onStarted?: (pid: number) => void;
+}
+
 /** What the supervisor needs from the daemon. */
 export interface SupervisorDeps {
   project: string;
@@ -97,6 +115,8 @@ export interface SupervisorDeps {
   drain?: (serviceId: string) => Promise<void>;
   /** <NAME>_HOST/_PORT/_URL of the service addresses a service depends on. */
   dependencyEnv?: (spec: ResolvedService) => Record<string, string>;
+  /** Prepares an instance of a resource (spec.postgres): its data, then its argv, user and probe. */
+  launch?: (spec: ResolvedService, machine: Machine, instance: string) => Promise<Launch>;
 }
 
 /** The supervisor's interface to the daemon and control API. */
@@ -302,19 +322,38 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     if (inst.state !== 'starting' || closed) return; // stopped while leasing
     const machine = inst.machine;
-    const env = instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv, deps.dependencyEnv?.(inst.spec));
+    let launch: Launch | undefined;
+    if (inst.spec.postgres) {
+      try {
+        if (!deps.launch) throw new Error('this daemon cannot run database resources');
+        launch = await deps.launch(inst.spec, machine, inst.name);
+      } catch (err) {
+        if (inst.state !== 'starting') return;
+        onLaunchFailure(inst, (err as Error).message);
+        return;
+      }
+      if (inst.state !== 'starting' || closed) return; // stopped while preparing
+    }
+    const env = { ...instanceEnv(inst.spec, machine, { project: deps.project, projectId: deps.projectId, service: inst.service, index: inst.index, instanceId: inst.instanceId }, instanceEnvBase(), deps.busEnv, deps.dependencyEnv?.(inst.spec)), ...launch?.env };
     inst.generation += 1;
-    let argv = directArgv(inst.spec.command);
+    if (launch?.external) {
+      runExternal(inst, machine, env, launch);
+      return;
+    }
+    let argv = directArgv(launch?.argv ?? inst.spec.command);
     let cgroup: string | undefined;
+    const user = launch?.user;
     if (deps.cgroupDir) {
       cgroup = createCgroup(`${deps.cgroupDir}/${inst.name}-${inst.generation}`);
-      if (cgroup) argv = cgroupJoinCommand(cgroup, argv);
+      // Joining the cgroup needs root; the user switch comes after it, inside the same exec chain.
+      if (cgroup) argv = cgroupJoinCommand(cgroup, user ? dropPrivileges(user, argv) : argv);
     }
     const [file, ...args] = argv;
     event({ type: 'starting', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} starting on ${machine.name} (${machine.address}${primaryPort(machine, inst.spec.ports) ? `:${primaryPort(machine, inst.spec.ports)}` : ''})` });
     let child: ChildProcess;
     try {
-      child = spawn(file ?? '/bin/false', args, { cwd: inst.spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const asUser = user && !cgroup ? { uid: user.uid, gid: user.gid } : {};
+      child = spawn(file ?? '/bin/false', args, { cwd: inst.spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...asUser });
     } catch (err) {
       inst.state = 'failed';
       event({ type: 'error', level: 'error', service: inst.service, instance: inst.name, message: `${inst.name} could not start: ${(err as Error).message}` });
@@ -349,23 +388,63 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     inst.state = 'running';
     const port = primaryPort(machine, inst.spec.ports);
     register(inst, machine, env);
-    if (inst.spec.health) {
-      const h = inst.spec.health;
-      const checkPort = h.port ? machine.ports[h.port] : port;
-      deps.checker.add({ checkId: checkIdOf(inst), serviceId: inst.name, serviceName: inst.service, node: machine.name, health: h, address: machine.address, port: checkPort, env, cwd: inst.spec.cwd });
-    } else {
-      inst.everHealthy = true;
-    }
+    addCheck(inst, machine, env, port, launch?.probe);
     event({ type: 'started', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} started (pid ${child.pid}, version ${inst.version})` });
+    launch?.onStarted?.(child.pid);
     watchListening(inst);
     queueReconcile();
   }
 
+  function addCheck(inst: Instance, machine: Machine, env: Record<string, string>, port: number | undefined, probe?: () => Promise<ProbeResult>, address = machine.address): void {
+    if (!inst.spec.health) {
+      inst.everHealthy = true;
+      return;
+    }
+    const h = inst.spec.health;
+    const checkPort = h.port ? machine.ports[h.port] : port;
+    deps.checker.add({ checkId: checkIdOf(inst), serviceId: inst.name, serviceName: inst.service, node: machine.name, health: h, address, port: checkPort, env, cwd: inst.spec.cwd, ...(probe ? { probe } : {}) });
+  }
+
+  /** An external server: registered at its own address and health-checked, never started or stopped. */
+  function runExternal(inst: Instance, machine: Machine, env: Record<string, string>, launch: Launch): void {
+    const at = launch.external!;
+    inst.state = 'running';
+    inst.startedAt = Date.now();
+    inst.everHealthy = false;
+    register(inst, machine, env, at);
+    addCheck(inst, machine, env, at.port, launch.probe, at.address);
+    event({ type: 'started', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} registered: an external server at ${at.address}:${at.port} (not managed; health-checked)` });
+    queueReconcile();
+  }
+
+  /** A resource that could not be prepared: reported, and retried with the restart backoff (its cause may pass). */
+  function onLaunchFailure(inst: Instance, message: string): void {
+    event({ type: 'error', level: 'error', service: inst.service, instance: inst.name, message: `${inst.name} could not start: ${message}` });
+    inst.lastExit = { code: null, signal: null, at: Date.now() };
+    inst.warning = message;
+    inst.quickExits += 1;
+    if (shuttingDown || closed || inst.spec.restart.policy === 'no' || inst.quickExits >= CRASHLOOP_AFTER) {
+      inst.state = 'failed';
+      queueReconcile();
+      return;
+    }
+    const { backoff, maxBackoff } = inst.spec.restart;
+    const delay = Math.min(backoff * 2 ** (inst.quickExits - 1), maxBackoff);
+    inst.state = 'backoff';
+    event({ type: 'restarting', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} retrying in ${secondsText(delay)}` });
+    inst.backoffTimer = setTimeout(() => {
+      delete inst.backoffTimer;
+      if (inst.state !== 'backoff') return;
+      void spawnInstance(inst);
+    }, delay);
+  }
+
   /** Registers the instance's services (and registrator-convention checks) on its machine's node. */
-  function register(inst: Instance, machine: Machine, env: Record<string, string>): void {
+  function register(inst: Instance, machine: Machine, env: Record<string, string>, external?: { address: string; port: number }): void {
     const regs = registrationsOf(inst.spec, machine, { name: inst.name, index: inst.index, version: inst.version, project: deps.project });
     inst.registered = [];
     for (const reg of regs) {
+      if (external) Object.assign(reg.service, { Address: external.address, Port: external.port });
       deps.store.registerService(reg.service);
       inst.registered.push({ serviceId: reg.service.ID, checkIds: reg.checks.map((c) => c.checkId) });
       for (const c of reg.checks) {
@@ -374,6 +453,11 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
         else deps.checker.add({ ...common, health: c.health, address: machine.address, port: c.port, env, cwd: inst.spec.cwd });
       }
     }
+  }
+
+  function haltChecks(inst: Instance, output: string): void {
+    deps.checker.halt(checkIdOf(inst), output);
+    for (const r of inst.registered ?? []) for (const c of r.checkIds) deps.checker.halt(c, output);
   }
 
   /** Deregisters everything the instance registered: first, before it is signalled, so routers stop sending it work. */
@@ -430,10 +514,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
   function onExit(inst: Instance, exit: ExitInfo, spawnError?: string): void {
     delete inst.child;
     if (inst.listenTimer) clearTimeout(inst.listenTimer);
-    deregister(inst);
     inst.lastExit = exit;
     const tree = inst.tree;
     const planned = inst.state === 'stopping';
+    if (planned) deregister(inst);
     if (!planned && tree) killTree(tree); // whatever the crashed process left behind goes with it
     if (!planned) {
       delete inst.pid;
@@ -447,6 +531,9 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     const failed = spawnError !== undefined || exit.code !== 0;
     const restart = !shuttingDown && !closed && (policy === 'always' || (policy === 'on-failure' && failed));
     const what = spawnError ? `failed to start: ${spawnError}` : describeExit(exit);
+    // Restarting: the instance stays on the bus as critical (routers skip it, the catalog shows why); otherwise it leaves.
+    if (restart) haltChecks(inst, `${inst.name} ${what}; restarting`);
+    else deregister(inst);
     event({ type: 'exited', level: failed ? 'warn' : 'info', service: inst.service, instance: inst.name, message: `${inst.name} ${what}${ranMs < 1000 ? ` after ${ranMs}ms` : ` after ${secondsText(ranMs)}`}` });
     if (!restart) {
       inst.state = spawnError ? 'failed' : 'exited';
@@ -482,6 +569,9 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       }
       if (inst.listenTimer) clearTimeout(inst.listenTimer);
       if (!inst.child || !inst.tree) {
+        // An external server only leaves the bus; a crashed one waiting to restart leaves its critical entry.
+        deregister(inst);
+        if (inst.state === 'running') event({ type: 'stopped', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} deregistered (${reason})` });
         inst.state = 'stopped';
         return;
       }

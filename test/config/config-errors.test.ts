@@ -24,7 +24,7 @@ const cases: BadConfig[] = [
   {
     name: 'unknown key with no close match lists the allowed keys',
     text: yaml('name: shop', 'colour: blue', 'services: {}'),
-    message: 'colour: unknown key; allowed keys are $schema, name, machines, api_port, front_door, bus, kv, secrets, services (machineroom.yml:2:1)',
+    message: 'colour: unknown key; allowed keys are $schema, name, machines, api_port, front_door, bus, kv, secrets, postgres, services (machineroom.yml:2:1)',
   },
   {
     name: 'a Compose key name points at ours',
@@ -40,6 +40,36 @@ const cases: BadConfig[] = [
     name: 'wrong type: a map for a command',
     text: yaml('services:', '  alpha:', '    command: {run: x}'),
     message: 'services.alpha.command: expected a command string or a non-empty list of arguments, got a map (machineroom.yml:3:14)',
+  },
+  {
+    name: 'a postgres resource named like a service',
+    text: yaml('postgres:', '  db: {}', 'services:', '  db:', '    command: ./db'),
+    message: 'postgres.db: "db" is also a service; resources and services share one namespace (both are services on the bus), rename one (machineroom.yml:2:3)',
+  },
+  {
+    name: 'an external postgres resource without a url',
+    text: yaml('postgres:', '  db:', '    engine: external', 'services: {}'),
+    message: 'postgres.db: the external engine needs url: postgres://user:password@host:port/database (machineroom.yml:3:5)',
+  },
+  {
+    name: 'a url on an embedded postgres resource',
+    text: yaml('postgres:', '  db:', '    url: postgres://u:p@127.0.0.1/x', 'services: {}'),
+    message: "postgres.db.url: url is for engine: external (this resource's engine is embedded); remove url or set engine: external (machineroom.yml:3:5)",
+  },
+  {
+    name: 'an external URL without a database',
+    text: yaml('postgres:', '  db:', '    engine: external', '    url: postgres://u:p@127.0.0.1:5432', 'services: {}'),
+    message: 'postgres.db.url: the URL must name a host, a user and a database (postgres://user:password@host:5432/database), got "postgres://u:***@127.0.0.1:5432" (machineroom.yml:4:5)',
+  },
+  {
+    name: 'a bad database name',
+    text: yaml('postgres:', '  db:', '    databases:', '      Host-Count: {}', 'services: {}'),
+    message: 'postgres.db.databases: invalid key "Host-Count"; a database name is lowercase letters, digits and "_", starting with a letter or "_" (machineroom.yml:4:7)',
+  },
+  {
+    name: 'depends_on a postgres resource with condition completed',
+    text: yaml('postgres:', '  db: {}', 'services:', '  web:', '    command: ./web', '    depends_on: {db: completed}'),
+    message: 'services.web.depends_on.db: condition "completed" never holds for the database resource db (it keeps running); use "healthy" (machineroom.yml:6:18)',
   },
   {
     name: 'missing required key',

@@ -294,3 +294,48 @@ test('x- extension keys, $schema, anchors and merge keys are accepted', async ()
   assert.equal(web.replicas, 2);
   assert.deepEqual(web.tags, ['own']);
 });
+
+test('postgres resources resolve into services: defaults, databases with paths relative to the file, secrets, order', async () => {
+  const dir = await projects.create({
+    'app/machineroom.yml': yaml(
+      'postgres:',
+      '  main-db:',
+      '    tags: [primary]',
+      '    settings: { max_connections: 20, fsync: true }',
+      '    databases:',
+      '      shop:',
+      '        init: [sql/a.sql, sql/b.sql]',
+      '        migrations: migrations',
+      '      audit: { user: auditor, password: s3cret }',
+      '  legacy:',
+      '    engine: external',
+      '    url: postgres://old:p%40ss@127.0.0.1:6543/crm',
+      '  simple: {}',
+      'services:',
+      '  web:',
+      '    command: ./web',
+      '    depends_on: { main-db: healthy }',
+    ),
+  });
+  const config = await loadConfig({ cwd: path.join(dir, 'app'), env: {} });
+  const app = path.join(dir, 'app');
+  const db = config.services['main-db']!;
+  assert.equal(db.protocol, 'tcp');
+  assert.equal(db.stopSignal, 'SIGINT');
+  assert.deepEqual(db.ports, [{ name: 'default', port: 5432 }]);
+  assert.equal(db.health?.kind, 'postgres');
+  assert.deepEqual(db.tags, ['primary']);
+  assert.deepEqual(db.postgres, {
+    engine: 'embedded',
+    databases: [
+      { name: 'shop', user: 'shop', init: [path.join(app, 'sql/a.sql'), path.join(app, 'sql/b.sql')], migrations: path.join(app, 'migrations') },
+      { name: 'audit', user: 'auditor', password: 's3cret', init: [] },
+    ],
+    settings: { max_connections: '20', fsync: 'on' },
+  });
+  assert.deepEqual(config.services.legacy!.postgres, { engine: 'external', url: 'postgres://old:p%40ss@127.0.0.1:6543/crm', databases: [{ name: 'crm', user: 'old', password: 'p@ss', init: [] }], settings: {} });
+  assert.deepEqual(config.services.legacy!.ports, [{ name: 'default', port: 6543 }]);
+  assert.deepEqual(config.services.simple!.postgres!.databases, [{ name: 'simple', user: 'simple', init: [] }]);
+  assert.deepEqual(config.order, ['main-db', 'legacy', 'simple', 'web']);
+  for (const name of ['shop', 'audit', 'crm', 'simple']) assert.ok(config.secrets.includes(`postgres/${name}/password`), name);
+});

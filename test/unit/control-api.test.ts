@@ -52,6 +52,10 @@ function fakeRoom() {
     },
     stopService: async (s) => void calls.push(['stopService', s]),
     startService: async (s) => void calls.push(['startService', s]),
+    database: async (action) => {
+      calls.push(['database', action]);
+      return { name: action.name, engine: 'embedded', databases: [] };
+    },
     logs: (filter) => {
       calls.push(['logs', filter]);
       return iterate(lines);
@@ -159,6 +163,7 @@ test('POST and PUT without the token, or with a wrong one, are 401 and never rea
     ['POST', 'shutdown', '{}'],
     ['POST', 'run', '{"service":"web"}'],
     ['PUT', 'config', '{}'],
+    ['POST', 'db', '{"name":"database","action":"info"}'],
   ];
   for (const [method, path, body] of mutations) {
     for (const token of [false, 'wrong', '', TOKEN + 'x'] as const) {
