@@ -30,6 +30,7 @@ import { createControlApi } from './control-api.js';
 import { startBus } from './start-bus.js';
 import { startFrontDoor } from './start-front-door.js';
 import { createServiceAddresses } from './service-addresses.js';
+import { createPostgresResources } from './postgres-resources.js';
 import { bufferedResponse, checkOrigin, serveHandler } from '../http/index.js';
 import { renderMetrics } from './metrics.js';
 import { bindApiPort, createApiServer } from './listen.js';
@@ -148,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     cleanup.push(() => front.close());
     const addresses = createServiceAddresses({ pool, front, onError: (message) => events.emit({ type: 'config', level: 'warn', message }) });
     cleanup.push(() => addresses.close());
+    const databases = createPostgresResources({ stateDir: paths.dir, dataDir: paths.data, kv: bus.data.kv, addresses, emit: (e) => events.emit(e) });
     const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
     const supervisor = createSupervisor({
       project: opts.project,
@@ -161,7 +163,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       busEnv: { CONSUL_HTTP_ADDR: `127.0.0.1:${apiPort}` },
       // A planned stop: deregistered first, then the front door lets in-flight requests finish, then the signal.
       drain: (serviceId) => front.drain(serviceId),
-      dependencyEnv: (spec) => addresses.envFor(spec),
+      dependencyEnv: (spec) => ({ ...addresses.envFor(spec), ...databases.envFor(spec) }),
+      launch: (spec, machine, instance) => databases.launch(spec, machine, instance),
       ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
     });
     const info: DaemonInfo = {
@@ -233,6 +236,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         front.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
         // Service addresses exist before any instance that depends on them starts.
         await addresses.sync(config);
+        databases.sync(config);
         if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
         return { ...supervisor.apply(config), kv };
       },
@@ -271,6 +275,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         addresses: addresses.list(),
         instances: await front.stats(),
       }),
+      database: (action) => databases.run(action, supervisor),
       shutdown: async () => {
         void shutdown();
       },

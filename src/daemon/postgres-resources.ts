@@ -1,0 +1,278 @@
+// The daemon's side of `postgres:` resources: prepares each server's data before the supervisor starts it, provisions
+// databases once it answers, publishes the connection details in KV and to dependents, and runs the db verbs.
+import { existsSync, rmSync } from 'node:fs';
+import { copyFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MachineroomError } from '../errors/index.js';
+import type { ResolvedConfig, ResolvedService } from '../config/index.js';
+import type { KvStore } from '../bus/index.js';
+import type { Machine } from '../machines/index.js';
+import type { Launch, MachineroomEvent, Supervisor } from '../supervisor/index.js';
+import type { DatabaseAction, DatabaseInfo } from '../client/index.js';
+import {
+  ensureCluster,
+  loadCredentials,
+  locateEngine,
+  postgresUrl,
+  probePostgres,
+  provision,
+  restoreDataDir,
+  serverCommand,
+  serverUser,
+  snapshotDataDir,
+  waitReady,
+} from '../postgres/index.js';
+import type { PgConn, PgUser } from '../postgres/index.js';
+import type { ServiceAddresses } from './service-addresses.js';
+import { envPrefix } from './service-addresses.js';
+
+/** What the resources need from the daemon. */
+export interface PostgresResourcesDeps {
+  /** The project's .machineroom directory: engines live in it, and nothing outside it is re-owned. */
+  stateDir: string;
+  /** .machineroom/data: each resource keeps its cluster and credentials in postgres/<name>/. */
+  dataDir: string;
+  kv: KvStore;
+  addresses: ServiceAddresses;
+  emit: (e: Omit<MachineroomEvent, 'ts' | 'seq'>) => void;
+}
+
+/** The resources of the running config. */
+export interface PostgresResources {
+  /** Follows the applied config (which services are resources, and their databases). */
+  sync(config: ResolvedConfig): void;
+  /** The supervisor's launch hook for a resource's instance. */
+  launch(spec: ResolvedService, machine: Machine, instance: string): Promise<Launch>;
+  /** <NAME>_URL (a postgres:// URL), _USER, _PASSWORD, _DATABASE of each resource a service depends on; DATABASE_URL for exactly one. */
+  envFor(spec: ResolvedService): Record<string, string>;
+  /** Runs a db verb (info, reset, snapshot, restore) on a resource. */
+  run(action: DatabaseAction, supervisor: Supervisor): Promise<DatabaseInfo>;
+}
+
+/** The credentials copied into a snapshot, so a restored cluster is reachable with the passwords it was made with. */
+const SNAPSHOT_CREDENTIALS = 'machineroom-credentials.json';
+
+interface Known {
+  spec: ResolvedService;
+  /** Passwords by role, and the superuser's (managed engines), once loaded. */
+  credentials?: { superPassword: string; passwords: Record<string, string> };
+  /** Where the server listens (its machine), once launched. */
+  listen?: { host: string; port: number };
+  provisioned?: Promise<void>;
+}
+
+/** Creates the resource manager. */
+export function createPostgresResources(deps: PostgresResourcesDeps): PostgresResources {
+  const known = new Map<string, Known>();
+  let user: Promise<PgUser | undefined> | undefined;
+
+  const dirOf = (name: string) => join(deps.dataDir, 'postgres', name);
+  const pgdataOf = (name: string) => join(dirOf(name), 'pgdata');
+
+  function passwordOf(k: Known, db: { user: string; password?: string }): string | undefined {
+    return db.password ?? k.credentials?.passwords[db.user];
+  }
+
+  /** The address apps use: the resource's service address (stable while the daemon runs), else its machine. */
+  function reachOf(name: string, k: Known): { host: string; port: number } | undefined {
+    const a = deps.addresses.get(name);
+    return a ? { host: a.host, port: a.port } : k.listen;
+  }
+
+  /** KV postgres/<db>/{host,port,database} always; username and password only when missing (apps, or a person, may change them). */
+  async function publish(name: string, k: Known): Promise<void> {
+    const reach = reachOf(name, k);
+    if (!reach) return;
+    const differs: string[] = [];
+    for (const db of k.spec.postgres!.databases) {
+      const base = `postgres/${db.name}/`;
+      for (const [key, value] of [['host', reach.host], ['port', String(reach.port)], ['database', db.name]] as const) {
+        const existing = deps.kv.get(base + key);
+        if (!existing || existing.Value.toString('utf8') !== value) await deps.kv.set(base + key, Buffer.from(value));
+      }
+      const password = passwordOf(k, db) ?? '';
+      for (const [key, value] of [['username', db.user], ['password', password]] as const) {
+        const existing = deps.kv.get(base + key);
+        if (!existing) await deps.kv.set(base + key, Buffer.from(value), { cas: 0 });
+        else if (existing.Value.toString('utf8') !== value) differs.push(base + key);
+      }
+    }
+    if (differs.length) deps.emit({ type: 'config', level: 'info', service: name, message: `${name}: kv ${differs.join(', ')} differ from the database's own credentials; left as they are (apps reading them will fail to log in until they match)` });
+  }
+
+  async function launchManaged(spec: ResolvedService, machine: Machine, instance: string, k: Known): Promise<Launch> {
+    const pg = spec.postgres!;
+    const engineKind = pg.engine === 'system' ? 'system' : 'embedded';
+    user ??= serverUser();
+    const runAs = await user;
+    const engine = await locateEngine(engineKind, { stateDir: deps.stateDir, ...(pg.binDir ? { binDir: pg.binDir } : {}), ...(runAs ? { user: runAs } : {}) });
+    const dir = dirOf(spec.name);
+    k.credentials = await loadCredentials(dir, pg.databases.filter((db) => db.password === undefined).map((db) => db.user));
+    const dataDir = pgdataOf(spec.name);
+    const began = Date.now();
+    const cluster = await ensureCluster(engine, {
+      dataDir,
+      ownedRoot: deps.stateDir,
+      superPassword: k.credentials.superPassword,
+      ...(runAs ? { user: runAs } : {}),
+      onProgress: (line) => deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
+    });
+    if (cluster.created) deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: new PostgreSQL ${engine.version} cluster (${engine.kind}) in ${Math.round((Date.now() - began) / 100) / 10}s` });
+    const host = machine.address;
+    const port = machine.ports[spec.ports[0]!.name]!;
+    k.listen = { host, port };
+    const command = serverCommand(engine, { dataDir, host, port });
+    const argv = [...command.argv, ...Object.entries(pg.settings).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
+    const owner = pg.databases[0]!;
+    const probeConn: PgConn = { host, port, user: owner.user, password: passwordOf(k, owner) ?? '', database: owner.name };
+    const superuser: PgConn = { host, port, user: 'postgres', password: k.credentials.superPassword, database: 'postgres' };
+    return {
+      argv,
+      env: command.env,
+      ...(runAs ? { user: { uid: runAs.uid, gid: runAs.gid } } : {}),
+      probe: () => probePostgres(probeConn, spec.health?.timeout ?? 2000),
+      onStarted: () => {
+        k.provisioned = provisionWhenReady(spec, instance, superuser, k);
+      },
+    };
+  }
+
+  async function provisionWhenReady(spec: ResolvedService, instance: string, superuser: PgConn, k: Known): Promise<void> {
+    try {
+      const version = await waitReady(superuser, Date.now() + 60_000);
+      const results = await provision(superuser, spec.postgres!.databases.map((db) => ({ name: db.name, user: db.user, password: passwordOf(k, db)!, init: db.init, ...(db.migrations ? { migrations: db.migrations } : {}) })), (line) =>
+        deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
+      );
+      await publish(spec.name, k);
+      const what = results.map((r) => `${r.name}${r.created ? ' (created)' : ''}${r.applied.length ? ` +${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}` : ''}`).join(', ');
+      deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${version.split(' on ')[0]} ready; databases ${what}` });
+    } catch (err) {
+      deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
+    }
+  }
+
+  async function launchExternal(spec: ResolvedService, k: Known): Promise<Launch> {
+    const url = new URL(spec.postgres!.url!);
+    const db = spec.postgres!.databases[0]!;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || 5432);
+    k.listen = { host, port };
+    await publish(spec.name, k);
+    const conn: PgConn = { host, port, user: db.user, password: db.password ?? '', database: db.name };
+    return { external: { address: host, port }, probe: () => probePostgres(conn, spec.health?.timeout ?? 2000) };
+  }
+
+  function resource(name: string): Known {
+    const k = known.get(name);
+    if (!k) {
+      const names = [...known.keys()];
+      throw new MachineroomError('ERR_SERVICE_NOT_FOUND', `no database resource "${name}" in this project; ${names.length ? `resources: ${names.join(', ')}` : 'the config declares none (postgres: in machineroom.yml)'}`);
+    }
+    return k;
+  }
+
+  function infoOf(name: string, k: Known): DatabaseInfo {
+    const reach = reachOf(name, k);
+    const pg = k.spec.postgres!;
+    return {
+      name,
+      engine: pg.engine,
+      ...(pg.engine !== 'external' ? { dataDir: pgdataOf(name) } : {}),
+      databases: pg.databases.map((db) => {
+        const password = passwordOf(k, db);
+        return {
+          name: db.name,
+          user: db.user,
+          ...(reach && password !== undefined ? { url: postgresUrl({ host: reach.host, port: reach.port, user: db.user, password, database: db.name }) } : {}),
+        };
+      }),
+    };
+  }
+
+  /** Waits until the resource's instance passes its check (after reset, restore, snapshot). */
+  async function waitHealthy(supervisor: Supervisor, name: string, deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const inst = supervisor.status().find((i) => i.service === name);
+      if (inst?.state === 'running' && inst.health === 'passing') return;
+      if (Date.now() > deadline) throw new MachineroomError('ERR_TIMEOUT', `${name} did not turn healthy within ${deadlineMs / 1000}s (state ${inst?.state ?? 'none'}${inst?.healthOutput ? `: ${inst.healthOutput}` : ''}); see machineroom logs ${name}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  return {
+    sync(config) {
+      for (const name of [...known.keys()]) if (!config.services[name]?.postgres) known.delete(name);
+      for (const spec of Object.values(config.services)) {
+        if (!spec.postgres) continue;
+        const k = known.get(spec.name);
+        if (k) k.spec = spec;
+        else known.set(spec.name, { spec });
+      }
+    },
+    async launch(spec, machine, instance) {
+      const k = known.get(spec.name) ?? { spec };
+      known.set(spec.name, k);
+      k.spec = spec;
+      return spec.postgres!.engine === 'external' ? launchExternal(spec, k) : launchManaged(spec, machine, instance, k);
+    },
+    envFor(spec) {
+      const env: Record<string, string> = {};
+      const urls: string[] = [];
+      for (const dep of spec.dependsOn) {
+        const k = known.get(dep.service);
+        if (!k) continue;
+        const info = infoOf(dep.service, k);
+        const first = info.databases[0];
+        if (!first?.url) continue;
+        const prefix = envPrefix(dep.service);
+        env[`${prefix}_URL`] = first.url;
+        env[`${prefix}_USER`] = first.user;
+        env[`${prefix}_PASSWORD`] = passwordOf(k, k.spec.postgres!.databases[0]!) ?? '';
+        env[`${prefix}_DATABASE`] = first.name;
+        urls.push(first.url);
+      }
+      if (urls.length === 1) env.DATABASE_URL = urls[0]!;
+      return env;
+    },
+    async run(action, supervisor) {
+      const k = resource(action.name);
+      const name = action.name;
+      if (action.action === 'info') return infoOf(name, k);
+      if (k.spec.postgres!.engine === 'external') throw new MachineroomError('ERR_USAGE', `${name} is an external server: machineroom does not manage its data (db ${action.action} works on embedded and system resources)`);
+      const pgdata = pgdataOf(name);
+      const say = (message: string) => deps.emit({ type: 'config', level: 'info', service: name, message });
+      if (action.action === 'snapshot' && !existsSync(join(pgdata, 'PG_VERSION'))) throw new MachineroomError('ERR_USAGE', `${name} has no data yet (${pgdata}); start it first`);
+      // Every data operation works on a stopped cluster: a consistent copy without a running backup tool.
+      say(`${name}: stopping for db ${action.action}`);
+      await supervisor.stopService(name);
+      try {
+        if (action.action === 'reset') {
+          rmSync(pgdata, { recursive: true, force: true });
+          say(`${name}: data removed; a new cluster is made on start`);
+        } else if (action.action === 'snapshot') {
+          const creds = join(dirOf(name), 'credentials.json');
+          const inside = join(pgdata, SNAPSHOT_CREDENTIALS);
+          if (existsSync(creds)) await copyFile(creds, inside);
+          try {
+            const { bytes } = await snapshotDataDir(pgdata, action.file!);
+            say(`${name}: snapshot written to ${action.file} (${Math.round(bytes / 1024)} KiB)`);
+          } finally {
+            rmSync(inside, { force: true });
+          }
+        } else {
+          await restoreDataDir(action.file!, pgdata, await (user ??= serverUser()));
+          const inside = join(pgdata, SNAPSHOT_CREDENTIALS);
+          if (existsSync(inside)) await rename(inside, join(dirOf(name), 'credentials.json'));
+          say(`${name}: restored from ${action.file}`);
+        }
+      } finally {
+        supervisor.startService(name);
+      }
+      await waitHealthy(supervisor, name, 120_000);
+      await k.provisioned;
+      return infoOf(name, k);
+    },
+  };
+}
+
