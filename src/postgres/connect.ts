@@ -1,0 +1,47 @@
+// One pg client per use, with the timeouts and the error listener every caller needs (an unhandled 'error' event from
+// a client whose server went away would end the process).
+import pg from 'pg';
+import type { PgConn } from './types.js';
+
+/** A connected client; call end() when done (safe after errors). */
+export type PgClient = pg.Client;
+
+/** Connects as `conn`, giving up after `connectTimeoutMs`; statements are cancelled after `statementTimeoutMs` when given. */
+export async function connectClient(conn: PgConn, opts: { connectTimeoutMs: number; statementTimeoutMs?: number }): Promise<PgClient> {
+  const client = new pg.Client({
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    password: conn.password,
+    database: conn.database,
+    connectionTimeoutMillis: Math.max(1, Math.round(opts.connectTimeoutMs)),
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs, query_timeout: opts.statementTimeoutMs + 1000 } : {}),
+    application_name: 'machineroom',
+  });
+  client.on('error', () => {
+    /* reported to the pending query or connect instead */
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    await closeClient(client);
+    throw err;
+  }
+  return client;
+}
+
+/** Ends a client, ignoring errors (the connection may already be gone). */
+export async function closeClient(client: PgClient): Promise<void> {
+  try {
+    await client.end();
+  } catch {
+    /* already closed */
+  }
+}
+
+/** The message of a pg or socket error, with its SQLSTATE or errno code. */
+export function describePgError(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  const message = e?.message || String(err);
+  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
+}

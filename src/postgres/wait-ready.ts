@@ -1,0 +1,42 @@
+// Readiness of a freshly started server: poll a superuser connection until `select version()` answers.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MachineroomError } from '../errors/index.js';
+import { closeClient, connectClient, describePgError } from './connect.js';
+import type { PgConn } from './types.js';
+
+const RETRY_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Errors a starting server gives: nothing listening yet, "the database system is starting up" (57P03), timeouts. */
+export function isStartingUpError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e?.code && (RETRY_ERRNO.has(e.code) || e.code === '57P03')) return true;
+  return /starting up|not yet accepting connections|Connection terminated|timeout/i.test(e?.message ?? '');
+}
+
+/** Polls every 20 ms until the server answers, returning `select version()`; throws at the deadline with the last error. */
+export async function waitReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal } = {}): Promise<string> {
+  let last: unknown;
+  const where = `postgres at ${conn.host}:${conn.port}`;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new MachineroomError('ERR_TIMEOUT', `${where} did not become ready in time: ${last === undefined ? 'no attempt finished' : describePgError(last)}`, { cause: last });
+    }
+    if (opts.signal?.aborted) throw new MachineroomError('ERR_UNHEALTHY', `${where}: stopped waiting (${String(opts.signal.reason ?? 'aborted')})`, { cause: opts.signal.reason });
+    try {
+      const client = await connectClient(conn, { connectTimeoutMs: Math.min(1000, remaining) });
+      try {
+        const r = await client.query<{ version: string }>('select version()');
+        return r.rows[0]?.version ?? '';
+      } finally {
+        await closeClient(client);
+      }
+    } catch (err) {
+      if (!isStartingUpError(err)) {
+        throw new MachineroomError('ERR_UNHEALTHY', `${where} answered, but as ${conn.user}@${conn.database}: ${describePgError(err)}`, { cause: err });
+      }
+      last = err;
+    }
+    await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
+  }
+}
