@@ -54,7 +54,7 @@ export const psVerb: Verb = {
     if (reached.length > 0) {
       process.stdout.write('\n');
       const front = status.info.frontDoorUrl;
-      const rows2 = reached.map((s) => [paint(s.name, serviceColor(s.name), color), s.address!, front ? `${front.replace('//localhost', `//${s.name}.localhost`)}/` : '-']);
+      const rows2 = reached.map((s) => [paint(s.name, serviceColor(s.name), color), s.address!, front && !s.address!.startsWith('tcp://') ? `${front.replace('//localhost', `//${s.name}.localhost`)}/` : '-']);
       process.stdout.write(table(['SERVICE', 'SERVICE ADDRESS', 'FRONT DOOR'], rows2, color) + '\n');
     }
     return EXIT_OK;

@@ -75,10 +75,12 @@ export function renderSummary(status: RoomStatus, color: boolean): string {
   const rows = status.services.map((s) => {
     const insts = status.instances.filter((i) => i.service === s.name);
     const ready = insts.filter(isReady).length;
-    const addrs = insts.filter((i) => i.address).map((i) => (Object.values(i.ports)[0] ? `http://${i.address}:${Object.values(i.ports)[0]}` : i.address!));
+    // A tcp service (a database) has no front-door URL, and its instances are host:port, not http:// URLs.
+    const tcp = s.address?.startsWith('tcp://') ?? false;
+    const addrs = insts.filter((i) => i.address).map((i) => (Object.values(i.ports)[0] ? `${tcp ? '' : 'http://'}${i.address}:${Object.values(i.ports)[0]}` : i.address!));
     const health = insts.some((i) => i.health !== 'none') ? `${insts.filter((i) => i.health === 'passing').length} passing` : 'no check';
     const readyText = `${ready}/${s.desired}`;
-    const route = status.info.frontDoorUrl && insts.some((i) => Object.keys(i.ports).length > 0) ? status.info.frontDoorUrl.replace('//localhost', `//${s.name}.localhost`) + '/' : '-';
+    const route = !tcp && status.info.frontDoorUrl && insts.some((i) => Object.keys(i.ports).length > 0) ? status.info.frontDoorUrl.replace('//localhost', `//${s.name}.localhost`) + '/' : '-';
     return [paint(s.name, serviceColor(s.name), color), paint(readyText, ready === s.desired ? 'green' : 'yellow', color), health, s.version ?? '-', route, s.address ?? '-', addrs.join(' ') || '-'];
   });
   return table(['SERVICE', 'READY', 'HEALTH', 'VERSION', 'URL', 'ADDRESS', 'INSTANCES'], rows, color);
