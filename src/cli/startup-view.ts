@@ -21,8 +21,7 @@ function label(i: InstanceStatus): { text: string; style: 'green' | 'yellow' | '
   return { text: i.state, style: i.state === 'waiting' ? 'gray' : 'yellow' };
 }
 
-function renderProgress(status: RoomStatus, started: Map<string, number>, color: boolean): string[] {
-  const width = Math.max(8, ...status.instances.map((i) => i.name.length));
+function renderProgress(status: RoomStatus, started: Map<string, number>, color: boolean, width = nameWidth(status)): string[] {
   return status.instances.map((i) => {
     const l = label(i);
     const since = started.get(i.name) ?? Date.now();
@@ -30,6 +29,10 @@ function renderProgress(status: RoomStatus, started: Map<string, number>, color:
     const detail = i.warning ?? (l.style === 'red' ? (i.healthOutput ?? (i.lastExit ? `last exit ${i.lastExit.signal ?? i.lastExit.code}` : '')) : '');
     return ` ${paint(mark, l.style, color)} ${paint(i.name.padEnd(width), serviceColor(i.service), color)} ${paint(l.text.padEnd(10), l.style, color)} ${humanDuration(Date.now() - since).padStart(6)}${detail ? '  ' + paint(detail.slice(0, 120), 'gray', color) : ''}`;
   });
+}
+
+function nameWidth(status: RoomStatus): number {
+  return Math.max(8, ...status.instances.map((i) => i.name.length));
 }
 
 /** Polls status until every instance is ready, one is failing, or the timeout passes; draws progress on the way. */
@@ -61,7 +64,7 @@ export async function watchStartup(
         const key = label(i).text;
         if (printed.get(i.name) !== key) {
           printed.set(i.name, key);
-          opts.out.write(renderProgress({ ...status, instances: [i] }, started, false)[0] + '\n');
+          opts.out.write(renderProgress({ ...status, instances: [i] }, started, false, nameWidth(status))[0] + '\n');
         }
       }
     }

@@ -164,7 +164,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       // A planned stop: deregistered first, then the front door lets in-flight requests finish, then the signal.
       drain: (serviceId) => front.drain(serviceId),
       dependencyEnv: (spec) => ({ ...addresses.envFor(spec), ...databases.envFor(spec) }),
-      launch: (spec, machine, instance) => databases.launch(spec, machine, instance),
+      launch: (spec, machine, instance, note) => databases.launch(spec, machine, instance, note),
       ...(cgroupDir && cgroupRel ? { cgroupDir: cgroupRel } : {}),
     });
     const info: DaemonInfo = {

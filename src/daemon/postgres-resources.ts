@@ -42,7 +42,7 @@ export interface PostgresResources {
   /** Follows the applied config (which services are resources, and their databases). */
   sync(config: ResolvedConfig): void;
   /** The supervisor's launch hook for a resource's instance. */
-  launch(spec: ResolvedService, machine: Machine, instance: string): Promise<Launch>;
+  launch(spec: ResolvedService, machine: Machine, instance: string, note?: (text: string) => void): Promise<Launch>;
   /** <NAME>_URL (a postgres:// URL), _USER, _PASSWORD, _DATABASE of each resource a service depends on; DATABASE_URL for exactly one. */
   envFor(spec: ResolvedService): Record<string, string>;
   /** Runs a db verb (info, reset, snapshot, restore) on a resource. */
@@ -100,7 +100,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     if (differs.length) deps.emit({ type: 'config', level: 'info', service: name, message: `${name}: kv ${differs.join(', ')} differ from the database's own credentials; left as they are (apps reading them will fail to log in until they match)` });
   }
 
-  async function launchManaged(spec: ResolvedService, machine: Machine, instance: string, k: Known): Promise<Launch> {
+  async function launchManaged(spec: ResolvedService, machine: Machine, instance: string, k: Known, note: (text: string) => void): Promise<Launch> {
     const pg = spec.postgres!;
     const engineKind = pg.engine === 'system' ? 'system' : 'embedded';
     user ??= serverUser();
@@ -115,7 +115,10 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       ownedRoot: deps.stateDir,
       superPassword: k.credentials.superPassword,
       ...(runAs ? { user: runAs } : {}),
-      onProgress: (line) => deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
+      onProgress: (line) => {
+        note(line);
+        deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` });
+      },
     });
     if (cluster.created) deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: new PostgreSQL ${engine.version} cluster (${engine.kind}) in ${Math.round((Date.now() - began) / 100) / 10}s` });
     const host = machine.address;
@@ -210,11 +213,11 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
         else known.set(spec.name, { spec });
       }
     },
-    async launch(spec, machine, instance) {
+    async launch(spec, machine, instance, note = () => undefined) {
       const k = known.get(spec.name) ?? { spec };
       known.set(spec.name, k);
       k.spec = spec;
-      return spec.postgres!.engine === 'external' ? launchExternal(spec, k) : launchManaged(spec, machine, instance, k);
+      return spec.postgres!.engine === 'external' ? launchExternal(spec, k) : launchManaged(spec, machine, instance, k, note);
     },
     envFor(spec) {
       const env: Record<string, string> = {};

@@ -116,7 +116,7 @@ export interface SupervisorDeps {
   /** <NAME>_HOST/_PORT/_URL of the service addresses a service depends on. */
   dependencyEnv?: (spec: ResolvedService) => Record<string, string>;
   /** Prepares an instance of a resource (spec.postgres): its data, then its argv, user and probe. */
-  launch?: (spec: ResolvedService, machine: Machine, instance: string) => Promise<Launch>;
+  launch?: (spec: ResolvedService, machine: Machine, instance: string, note: (text: string) => void) => Promise<Launch>;
 }
 
 /** The supervisor's interface to the daemon and control API. */
@@ -326,7 +326,11 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (inst.spec.postgres) {
       try {
         if (!deps.launch) throw new Error('this daemon cannot run database resources');
-        launch = await deps.launch(inst.spec, machine, inst.name);
+        inst.warning = 'preparing its data';
+        launch = await deps.launch(inst.spec, machine, inst.name, (text) => {
+          if (inst.state === 'starting') inst.warning = text;
+        });
+        delete inst.warning;
       } catch (err) {
         if (inst.state !== 'starting') return;
         onLaunchFailure(inst, (err as Error).message);
