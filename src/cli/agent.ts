@@ -75,7 +75,11 @@ export const agentVerb: Verb = {
       process.once('SIGTERM', r);
       process.once('SIGHUP', r);
     });
-    await new Promise<void>((r) => server.close(() => r()));
+    // Blocking queries may wait minutes: shutting down ends them rather than waiting them out.
+    await new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
     await bus.close();
     if (!given) rmSync(dataDir, { recursive: true, force: true });
     return EXIT_OK;

@@ -118,7 +118,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
     });
     cleanup.push(() => withRegistry((d) => void delete d.projects[projectId], opts.registryDir));
-    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    // Blocking queries and followers (logs -f) may wait minutes: shutting down ends them rather than waiting them out.
+    cleanup.push(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    );
     server.on('connection', (s) => s.unref());
     const bus = await startBus({
       settings: opts.bus,

@@ -60,3 +60,22 @@ test('the agent refuses a non-loopback address', async () => {
   assert.equal(code, 2);
   assert.match(r.output(), /not a loopback address/);
 });
+
+test('Ctrl-C ends the agent even while a blocking query waits (it does not wait the query out)', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mr-agent-'));
+  dirs.push(dataDir);
+  const a = await startAgent(dataDir);
+  await fetch(`${a.http}/v1/kv/watched`, { method: 'PUT', body: 'x' });
+  const index = (await fetch(`${a.http}/v1/kv/watched`)).headers.get('x-consul-index');
+  // A five-minute blocking query, on the wire before the signal.
+  const blocked = fetch(`${a.http}/v1/kv/watched?index=${index}&wait=5m`).then(
+    (r) => `answered ${r.status}`,
+    (err: Error) => `ended: ${err.message}`,
+  );
+  await waitFor('the blocking query to be parked', async () => (await fetch(`${a.http}/v1/agent/self`)).ok, 5_000);
+  const exited = new Promise<number | null>((r) => a.child.once('exit', (code) => r(code)));
+  a.child.kill('SIGINT');
+  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 30 s'), 30_000).unref())]);
+  assert.equal(code, 0);
+  assert.match(await blocked, /ended|answered/);
+});
