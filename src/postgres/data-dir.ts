@@ -51,6 +51,12 @@ export function fixDataDirOwnership(dataDir: string, ownedRoot: string, user: Pg
   const st = statSync(dataDir);
   const inside = isInside(dataDir, ownedRoot);
   const wantUid = user?.uid ?? process.getuid?.();
+  if (!user && wantUid !== undefined && wantUid !== 0 && st.uid !== wantUid) {
+    throw new MachineroomError(
+      'ERR_FORBIDDEN',
+      `the data directory ${dataDir} is owned by uid ${st.uid}, but the server would run as you (uid ${wantUid}) and postgres only serves a data directory its own user owns (was it made while machineroom ran as root?); run machineroom as that user again, or take it over with \`sudo chown -R ${wantUid}: ${dataDir}\``,
+    );
+  }
   if (user && st.uid !== user.uid) {
     if (!inside) {
       throw new MachineroomError(

@@ -7,7 +7,6 @@ import { MachineroomError } from '../errors/index.js';
 import { assertReachable, fixDataDirOwnership, makeOwnedDir, makeParents } from './data-dir.js';
 import { checkPostmasterPid } from './postmaster-pid.js';
 import { runBinary, tailLines } from './run-binary.js';
-import { readProcessStat } from '../proc/index.js';
 import type { PgEngine, PgUser } from './types.js';
 
 /** Options for ensureCluster; `name` (the resource) makes messages name the right command. */
@@ -35,12 +34,21 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Removes `.NAME.initdb-PID-*` / `.NAME.pwfile-PID-*` siblings left by a process that died mid-initdb. */
 function removeLeftovers(parent: string, base: string): void {
   const re = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:initdb|pwfile)-(\\d+)-`);
   for (const name of readdirSync(parent)) {
     const m = re.exec(name);
-    if (m && readProcessStat(Number(m[1])) === undefined) rmSync(join(parent, name), { recursive: true, force: true });
+    if (m && !isAlive(Number(m[1]))) rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 

@@ -6,7 +6,8 @@ import { describePgError } from './connect.js';
 /** Reads an SQL file, failing with the database and file named. */
 export function readSqlFile(database: string, kind: string, file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    // A byte-order mark some editors write would reach the server as part of the first statement.
+    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     throw new MachineroomError('ERR_CONFIG_INVALID', `database ${database}: cannot read ${kind} file ${file}: ${(err as Error).message}`, { cause: err });
   }
