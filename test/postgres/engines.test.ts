@@ -46,23 +46,39 @@ test('locateEngine(system): nothing on PATH nor in the usual places says how to 
   });
 });
 
-test('a server user who cannot enter node_modules gets a copy of native/ (hard links) that runs initdb', { skip: !asRoot && 'needs root (the dedicated user)' }, async (t) => {
-  // A stand-in install under a 0700 directory: the package's files hard-linked, as npm would have laid them out.
+/** A stand-in install of the platform package under `parent`: its files hard-linked, without the library symlinks
+ * (as `npm ci --ignore-scripts` leaves it). */
+function mirrorPackage(parent: string): string {
   const real = findPlatformPackage();
-  const hidden = join(project.dir, 'hidden');
-  mkdirSync(hidden, { mode: 0o700 });
-  chmodSync(hidden, 0o700);
-  const fake = join(hidden, 'pkg');
+  const fake = join(parent, 'pkg');
   const mirror = (from: string, to: string): void => {
-    mkdirSync(to);
+    mkdirSync(to, { recursive: true });
     for (const name of readdirSync(from)) {
       const st = lstatSync(join(from, name));
       if (st.isDirectory()) mirror(join(from, name), join(to, name));
       else if (!st.isSymbolicLink()) linkSync(join(from, name), join(to, name));
     }
   };
-  mkdirSync(fake);
   mirror(join(real.dir, 'native'), join(fake, 'native'));
+  return fake;
+}
+
+test("without the package's own library symlinks (npm --ignore-scripts), the shim in the state dir makes it run", async () => {
+  const fake = mirrorPackage(join(project.dir, 'no-scripts'));
+  assert.throws(() => lstatSync(join(fake, 'native', 'lib', 'libicuuc.so.60')), /ENOENT/);
+  const stateDir = join(project.dir, 'no-scripts-state');
+  const located = await prepareEmbedded({ dir: fake, version: 'no-scripts' }, { stateDir, ...(user ? { user } : {}) });
+  assert.equal(located.binDir, join(fake, 'native', 'bin'));
+  assert.equal(located.major, 18, 'postgres --version ran, so libicu was found through the shim');
+  assert.equal(readlinkSync(join(stateDir, 'engines', 'embedded-no-scripts', 'lib', 'libicuuc.so.60')), join(fake, 'native', 'lib', 'libicuuc.so.60.2'));
+});
+
+test('a server user who cannot enter node_modules gets a copy of native/ (hard links) that runs initdb', { skip: !asRoot && 'needs root (the dedicated user)' }, async (t) => {
+  const real = findPlatformPackage();
+  const hidden = join(project.dir, 'hidden');
+  mkdirSync(hidden, { mode: 0o700 });
+  chmodSync(hidden, 0o700);
+  const fake = mirrorPackage(hidden);
   const stateDir = join(project.dir, 'copy-state');
   const started = Date.now();
   const [a, b] = await Promise.all([prepareEmbedded({ dir: fake, version: 'test-copy' }, { stateDir, user: user! }), prepareEmbedded({ dir: fake, version: 'test-copy' }, { stateDir, user: user! })]);
