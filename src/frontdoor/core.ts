@@ -10,7 +10,7 @@ import type { RouteMatch } from './match-route.js';
 import { sendIndex, sendUnavailable, sendUnknownHost } from './pages.js';
 import type { UnavailableInfo } from './pages.js';
 import { proxyRequest } from './proxy-request.js';
-import type { UpstreamChoice } from './proxy-request.js';
+import type { ProxyDeps, UpstreamChoice } from './proxy-request.js';
 import { proxyUpgrade, refuseUpgrade } from './proxy-upgrade.js';
 import { proxyTcp } from './proxy-tcp.js';
 import { readCookie } from './read-cookie.js';
@@ -18,6 +18,7 @@ import { accessLogged } from './routing-state.js';
 import type { RoutingState } from './routing-state.js';
 import { createRoutingTable } from './routing-table.js';
 import { closeIdleSockets, isSelectable, recentLatencies } from './upstream.js';
+import type { Upstream } from './upstream.js';
 import type { AccessEntry, BalancerKind, FrontDoorTimeouts, InstanceStats, RouteInfo } from './types.js';
 
 const log = createLogger('frontdoor');
@@ -78,6 +79,12 @@ export function routesOf(state: RoutingState, project: string, domain: string): 
   return out;
 }
 
+/** Where requests for one service (and tag) go: the proxy's settings and callbacks for it. */
+interface Destination extends ProxyDeps {
+  service: string;
+  tag: string | undefined;
+}
+
 /** Creates one process's front door. */
 export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: AccessEntry) => void): FrontDoorCore {
   const table = createRoutingTable({ idleMs: opts.timeouts.idleMs });
@@ -91,36 +98,29 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     resolveService: (label: string) => table.resolveService(label),
   };
 
-  // Host header → service for the generated host forms (path-independent), rebuilt with every state: most requests
-  // skip route matching. Bounded, since clients choose the Host header.
-  const hostCache = new Map<string, { service: string; tag?: string } | null>();
-  const route = (hostHeader: string | undefined, path: string): RouteMatch => {
-    const key = hostHeader ?? '';
-    let hit = hostCache.get(key);
-    if (hit === undefined) {
-      const host = normalizeHost(key);
-      const configured = table.state.routes.some((r) => r.hosts?.some((h) => normalizeHost(h) === host));
-      hit = configured ? null : (matchGeneratedHost(host, ctx) ?? null);
-      if (hostCache.size >= 1024) hostCache.clear();
-      hostCache.set(key, hit);
+  /** Picks an upstream of a service (optionally with a tag) not in `excluded`; a sticky cookie may pin one. */
+  const choose = (service: string, tag: string | undefined, cookieHeader: string | undefined, excluded: ReadonlySet<string>): UpstreamChoice | undefined => {
+    const all = table.healthy(service, tag);
+    // The common case first: every instance selectable, none excluded: the list itself is the candidates.
+    let now = 0;
+    let candidates: Upstream[] | undefined = all;
+    for (let i = 0; i < all.length; i++) {
+      const u = all[i]!;
+      if (u.draining || (excluded.size !== 0 && excluded.has(u.id))) {
+        candidates = undefined;
+        break;
+      }
+      if (u.ejectedUntil !== 0) {
+        if (now === 0) now = Date.now();
+        if (u.ejectedUntil > now) {
+          candidates = undefined;
+          break;
+        }
+      }
     }
-    if (hit === null) return matchRoute(hostHeader, path, ctx);
-    return hit.tag === undefined ? { kind: 'service', service: hit.service, path } : { kind: 'service', service: hit.service, tag: hit.tag, path };
-  };
-
-  const unavailableInfo = (service: string, tag?: string): UnavailableInfo => {
-    const info: UnavailableInfo = { service, ...countOf(table.state, service, tag), ...(tag === undefined ? {} : { tag }) };
-    const last = table.service(service)?.lastCheck;
-    if (last) info.lastCheck = last;
-    return info;
-  };
-
-  const chooser =
-    (service: string, tag: string | undefined, cookieHeader: string | undefined) =>
-    (excluded: ReadonlySet<string>): UpstreamChoice | undefined => {
-      const all = table.healthy(service, tag);
-      const now = Date.now();
-      let candidates: typeof all = [];
+    if (candidates === undefined) {
+      if (now === 0) now = Date.now();
+      candidates = [];
       let live = 0;
       for (const u of all) {
         if (u.draining || excluded.has(u.id)) continue;
@@ -132,41 +132,86 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
         if (live === 0) return undefined;
         candidates = all.filter((u) => !u.draining && !excluded.has(u.id));
       }
-      const cookieName = opts.sticky[service];
-      if (cookieName) {
-        const pinned = readCookie(cookieHeader, cookieName);
-        const hit = pinned === undefined ? undefined : candidates.find((u) => u.id === pinned);
-        if (hit) return { upstream: hit };
-        const upstream = balancer.pick(service, candidates);
-        return { upstream, setCookie: `${cookieName}=${encodeURIComponent(upstream.id)}; Path=/; HttpOnly; SameSite=Lax` };
-      }
-      return { upstream: candidates.length === 1 ? candidates[0]! : balancer.pick(service, candidates) };
-    };
+    } else if (candidates.length === 0) return undefined;
+    const cookieName = opts.sticky[service];
+    if (cookieName) {
+      const pinned = readCookie(cookieHeader, cookieName);
+      const hit = pinned === undefined ? undefined : candidates.find((u) => u.id === pinned);
+      if (hit) return { upstream: hit };
+      const upstream = balancer.pick(service, candidates);
+      return { upstream, setCookie: `${cookieName}=${encodeURIComponent(upstream.id)}; Path=/; HttpOnly; SameSite=Lax` };
+    }
+    return { upstream: candidates.length === 1 ? candidates[0]! : balancer.pick(service, candidates) };
+  };
 
-  const forward = (m: Extract<RouteMatch, { kind: 'service' }>, req: IncomingMessage, res: ServerResponse): void => {
-    if (log.debugEnabled) log.debug(`${req.method} ${req.headers.host}${req.url} → ${m.service}${m.tag ? ` [${m.tag}]` : ''} ${m.path}`);
-    const choose = chooser(m.service, m.tag, req.headers.cookie);
-    let pick = choose;
-    if (onAccess && accessLogged(table.state.accessLog, m.service)) {
+  const chooser =
+    (service: string, tag: string | undefined, cookieHeader: string | undefined) =>
+    (excluded: ReadonlySet<string>): UpstreamChoice | undefined =>
+      choose(service, tag, cookieHeader, excluded);
+
+  const unavailableInfo = (service: string, tag?: string): UnavailableInfo => {
+    const info: UnavailableInfo = { service, ...countOf(table.state, service, tag), ...(tag === undefined ? {} : { tag }) };
+    const last = table.service(service)?.lastCheck;
+    if (last) info.lastCheck = last;
+    return info;
+  };
+
+  /** One destination's proxy settings and callbacks, made once and shared by all its requests. */
+  const makeDestination = (service: string, tag: string | undefined): Destination => ({
+    service,
+    tag,
+    connectMs: opts.timeouts.connectMs,
+    idleMs: opts.timeouts.idleMs,
+    totalMs: opts.timeouts.totalMs,
+    maxFails: opts.maxFails,
+    failTimeoutMs: opts.failTimeoutMs,
+    choose: (excluded, req) => choose(service, tag, req.headers.cookie, excluded),
+    unavailable: (req, res, requestId) => sendUnavailable(req, res, unavailableInfo(service, tag), requestId),
+  });
+  // Destinations by service and tag; bounded like the host cache (tags come from Host headers).
+  const destinations = new Map<string, Destination>();
+  const destination = (service: string, tag: string | undefined): Destination => {
+    const key = tag === undefined ? service : `${service}\u0000${tag}`;
+    let d = destinations.get(key);
+    if (!d) {
+      if (destinations.size >= 1024) destinations.clear();
+      d = makeDestination(service, tag);
+      destinations.set(key, d);
+    }
+    return d;
+  };
+
+  // Host header → destination for the generated host forms (path-independent), rebuilt with every state: most
+  // requests skip route matching. Bounded, since clients choose the Host header.
+  const hostCache = new Map<string, Destination | null>();
+  const generatedDestination = (hostHeader: string | undefined): Destination | null => {
+    const key = hostHeader ?? '';
+    let hit = hostCache.get(key);
+    if (hit === undefined) {
+      const host = normalizeHost(key);
+      const configured = table.state.routes.some((r) => r.hosts?.some((h) => normalizeHost(h) === host));
+      const generated = configured ? undefined : matchGeneratedHost(host, ctx);
+      hit = generated === undefined ? null : destination(generated.service, generated.tag);
+      if (hostCache.size >= 1024) hostCache.clear();
+      hostCache.set(key, hit);
+    }
+    return hit;
+  };
+  const route = (hostHeader: string | undefined, path: string): RouteMatch => {
+    const hit = generatedDestination(hostHeader);
+    if (hit === null) return matchRoute(hostHeader, path, ctx);
+    return hit.tag === undefined ? { kind: 'service', service: hit.service, path } : { kind: 'service', service: hit.service, tag: hit.tag, path };
+  };
+
+  const forward = (d: Destination, path: string, req: IncomingMessage, res: ServerResponse): void => {
+    if (log.debugEnabled) log.debug(`${req.method} ${req.headers.host}${req.url} → ${d.service}${d.tag ? ` [${d.tag}]` : ''} ${path}`);
+    const p = proxyRequest(req, res, path, d);
+    if (onAccess && accessLogged(table.state.accessLog, d.service)) {
       const started = performance.now();
-      const service = m.service;
-      let chosen: string | undefined;
-      pick = (excluded) => {
-        const c = choose(excluded);
-        if (c) chosen = c.upstream.id;
-        return c;
-      };
       res.once('close', () =>
-        onAccess({ service, instance: chosen, method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '/', status: res.statusCode, durationMs: performance.now() - started, completed: res.writableFinished }),
+        onAccess({ service: d.service, instance: p.chosen, method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '/', status: res.statusCode, durationMs: performance.now() - started, completed: res.writableFinished }),
       );
     }
-    proxyRequest(req, res, m.path, {
-      ...opts.timeouts,
-      maxFails: opts.maxFails,
-      failTimeoutMs: opts.failTimeoutMs,
-      choose: pick,
-      unavailable: (requestId) => sendUnavailable(req, res, unavailableInfo(m.service, m.tag), requestId),
-    });
   };
 
   const upgrade = (m: Extract<RouteMatch, { kind: 'service' }>, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -191,10 +236,13 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
   return {
     handleRequest(req, res) {
       if (closed) return refuseClosed(res);
-      const m = route(req.headers.host, req.url ?? '/');
+      const url = req.url ?? '/';
+      const hit = generatedDestination(req.headers.host);
+      if (hit !== null) return forward(hit, url, req, res);
+      const m = matchRoute(req.headers.host, url, ctx);
       if (m.kind === 'index') return sendIndex(req, res, routesOf(table.state, opts.project, opts.domain));
       if (m.kind === 'none') return sendUnknownHost(req, res, m.host, routesOf(table.state, opts.project, opts.domain));
-      forward(m, req, res);
+      forward(destination(m.service, m.tag), m.path, req, res);
     },
     handleUpgrade(req, socket, head) {
       if (closed) return refuseUpgrade(socket, 503, 'Service Unavailable', 'front door closed');
@@ -204,7 +252,7 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     },
     handleServiceRequest(service, req, res) {
       if (closed) return refuseClosed(res);
-      forward({ kind: 'service', service, path: req.url ?? '/' }, req, res);
+      forward(destination(service, undefined), req.url ?? '/', req, res);
     },
     handleServiceUpgrade(service, req, socket, head) {
       if (closed) return refuseUpgrade(socket, 503, 'Service Unavailable', 'front door closed');

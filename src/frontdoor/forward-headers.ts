@@ -26,23 +26,26 @@ function connectionNamed(raw: string[]): Set<string> | undefined {
   return named;
 }
 
-/** The request head for an upstream: request line, the client's headers minus hop-by-hop ones, forwarding headers. */
-export function upstreamRequestHead(req: IncomingMessage, path: string, opts: { chunked?: boolean; keepUpgrade?: boolean } = {}): { head: string; requestId: string } {
-  const { raw, requestId } = forwardedRaw(req, opts.keepUpgrade ?? false);
-  let head = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;
-  for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  if (opts.chunked) head += 'transfer-encoding: chunked\r\n';
-  return { head: head + '\r\n', requestId };
+/** The last Forwarded element built, by client, host and scheme: a process sees the same few over and over. */
+let lastElement = { client: '', host: '', proto: '', value: '' };
+
+function forwardedElement(client: string, host: string, proto: string): string {
+  const last = lastElement;
+  if (last.client === client && last.host === host && last.proto === proto) return last.value;
+  const value = `for=${forwardedFor(client)};host="${host.includes('"') ? host.replace(/"/g, '') : host}";proto=${proto}`;
+  lastElement = { client, host, proto, value };
+  return value;
 }
 
 /**
- * The client's headers as a flat [name, value, ...] list minus hop-by-hop ones (an upgrade keeps Connection and
- * Upgrade), then the forwarding headers and the request id (the client's, or a new one).
+ * The request head for an upstream: request line, the client's headers minus hop-by-hop ones (an upgrade keeps
+ * Connection and Upgrade), then the forwarding headers and the request id (the client's, or a new one), built as one
+ * string in one pass over the client's raw headers.
  */
-function forwardedRaw(req: IncomingMessage, keepUpgrade: boolean): { raw: string[]; requestId: string } {
+export function upstreamRequestHead(req: IncomingMessage, path: string, chunked = false, keepUpgrade = false): { head: string; requestId: string } {
   const src = req.rawHeaders;
   const named = connectionNamed(src);
-  const raw: string[] = [];
+  let head = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;
   let priorFor: string | undefined;
   let priorForwarded: string | undefined;
   let incomingId: string | undefined;
@@ -60,25 +63,19 @@ function forwardedRaw(req: IncomingMessage, keepUpgrade: boolean): { raw: string
       continue;
     }
     if (lower === 'host') host = v;
-    raw.push(k, v);
+    head += `${k}: ${v}\r\n`;
   }
   const client = req.socket.remoteAddress ?? '';
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   const requestId = incomingId !== undefined && incomingId.length > 0 && incomingId.length <= 200 ? incomingId : randomUUID();
-  const element = `for=${forwardedFor(client)};host="${host.replace(/"/g, '')}";proto=${proto}`;
-  raw.push(
-    'x-forwarded-for',
-    priorFor === undefined ? client : `${priorFor}, ${client}`,
-    'x-forwarded-proto',
-    proto,
-    'x-forwarded-host',
-    host,
-    'forwarded',
-    priorForwarded === undefined ? element : `${priorForwarded}, ${element}`,
-    'x-request-id',
-    requestId,
-  );
-  return { raw, requestId };
+  const element = forwardedElement(client, host, proto);
+  head +=
+    `x-forwarded-for: ${priorFor === undefined ? client : `${priorFor}, ${client}`}\r\n` +
+    `x-forwarded-proto: ${proto}\r\nx-forwarded-host: ${host}\r\n` +
+    `forwarded: ${priorForwarded === undefined ? element : `${priorForwarded}, ${element}`}\r\n` +
+    `x-request-id: ${requestId}\r\n`;
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  return { head: head + '\r\n', requestId };
 }
 
 /** A response's headers (a flat list) without hop-by-hop ones; whether it declared a content-length. */

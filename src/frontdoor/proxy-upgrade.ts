@@ -27,7 +27,7 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string, te
 
 /** Proxies an upgrade request; tracks the upstream connection as in flight until either side closes. */
 export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, deps: UpgradeDeps): void {
-  const { head: requestHead, requestId } = upstreamRequestHead(req, path, { keepUpgrade: true });
+  const { head: requestHead, requestId } = upstreamRequestHead(req, path, false, true);
   const excluded = new Set<string>();
   let lastError = '';
   socket.on('error', () => socket.destroy());

@@ -71,14 +71,81 @@ interface Conn {
   connected: boolean;
 }
 
-interface ActiveExchange {
-  sink: ExchangeSink;
-  skipBody: boolean;
-  chunked: boolean;
-  informational: boolean;
-  gotHead: boolean;
-  done: boolean;
-  keepAlive: boolean;
+/**
+ * One request on a pooled connection: the pool's bookkeeping and the Exchange handed to the caller in one object (no
+ * closures per request).
+ */
+class ActiveExchange implements Exchange {
+  informational = false;
+  gotHead = false;
+  done = false;
+  keepAlive = false;
+  connectTimer: NodeJS.Timeout | undefined = undefined;
+  constructor(
+    readonly pool: PoolCore,
+    readonly conn: Conn,
+    readonly sink: ExchangeSink,
+    readonly skipBody: boolean,
+    readonly chunked: boolean,
+    readonly head: string,
+    readonly reused: boolean,
+  ) {}
+
+  /** The connection is open: the head goes out. */
+  send(): void {
+    const c = this.conn;
+    c.connected = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    c.socket.write(this.head, 'latin1');
+    this.sink.onSent(this.reused);
+  }
+
+  write(chunk: Buffer, onDrain: () => void): boolean {
+    const socket = this.conn.socket;
+    if (this.done || socket.destroyed) return true;
+    let ok: boolean;
+    if (this.chunked) {
+      // All three parts always go out (one writev); the last write's answer tells whether the buffer is full.
+      socket.cork();
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else ok = socket.write(chunk);
+    if (!ok) socket.once('drain', onDrain);
+    return ok;
+  }
+
+  end(): void {
+    if (this.chunked && !this.done && !this.conn.socket.destroyed) this.conn.socket.write('0\r\n\r\n', 'latin1');
+  }
+
+  resume(): void {
+    if (!this.conn.socket.destroyed) this.conn.socket.resume();
+  }
+
+  abort(err?: NodeJS.ErrnoException): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    const c = this.conn;
+    if (c.active === this) {
+      if (err) this.pool.fail(c, err);
+      else {
+        this.done = true;
+        c.active = undefined;
+        c.socket.destroy();
+      }
+    }
+  }
+}
+
+/** What an exchange needs from its pool. */
+interface PoolCore {
+  fail(conn: Conn, err: NodeJS.ErrnoException): void;
+}
+
+/** Fires a connect timeout (a module-level function: no closure per new connection attempt). */
+function connectTimedOut(ex: ActiveExchange, connectMs: number): void {
+  ex.pool.fail(ex.conn, coded(`connect timed out after ${connectMs}ms`, 'ERR_FRONTDOOR_CONNECT_TIMEOUT'));
 }
 
 function coded(message: string, code: string): NodeJS.ErrnoException {
@@ -94,12 +161,15 @@ export function createUpstreamPool(address: string, port: number, opts: { idleMs
   const fail = (conn: Conn, err: NodeJS.ErrnoException): void => {
     const ex = conn.active;
     conn.active = undefined;
+    if (ex?.connectTimer) clearTimeout(ex.connectTimer);
     if (ex && !ex.done) {
       ex.done = true;
       ex.sink.onError(err, conn.connected);
     }
     conn.socket.destroy();
   };
+
+  const core: PoolCore = { fail };
 
   const release = (conn: Conn): void => {
     conn.active = undefined;
@@ -191,61 +261,21 @@ export function createUpstreamPool(address: string, port: number, opts: { idleMs
       return idle.length;
     },
     request(head, ropts, sink) {
-      const ex: ActiveExchange = { sink, skipBody: ropts.skipBody, chunked: ropts.chunked, informational: false, gotHead: false, done: false, keepAlive: false };
       let conn = idle.pop();
       // A pooled connection closed by the instance while idle is noticed here rather than on write.
       while (conn && (conn.socket.destroyed || !conn.socket.writable)) conn = idle.pop();
       const reused = conn !== undefined;
       if (!conn) conn = open();
-      const c = conn;
-      c.active = ex;
-      let connectTimer: NodeJS.Timeout | undefined;
-      const send = (): void => {
-        c.connected = true;
-        if (connectTimer) clearTimeout(connectTimer);
-        c.socket.write(head, 'latin1');
-        sink.onSent(reused);
-      };
+      const ex = new ActiveExchange(core, conn, sink, ropts.skipBody, ropts.chunked, head, reused);
+      conn.active = ex;
       if (reused) {
-        c.socket.resume();
-        send();
+        conn.socket.resume();
+        ex.send();
       } else {
-        connectTimer = setTimeout(() => fail(c, coded(`connect timed out after ${ropts.connectMs}ms`, 'ERR_FRONTDOOR_CONNECT_TIMEOUT')), ropts.connectMs);
-        c.socket.once('connect', send);
+        ex.connectTimer = setTimeout(connectTimedOut, ropts.connectMs, ex, ropts.connectMs);
+        conn.socket.once('connect', () => ex.send());
       }
-      return {
-        write(chunk, onDrain) {
-          if (ex.done || c.socket.destroyed) return true;
-          let ok: boolean;
-          if (ex.chunked) {
-            // All three parts always go out (one writev); the last write's answer tells whether the buffer is full.
-            c.socket.cork();
-            c.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-            c.socket.write(chunk);
-            ok = c.socket.write('\r\n', 'latin1');
-            c.socket.uncork();
-          } else ok = c.socket.write(chunk);
-          if (!ok) c.socket.once('drain', onDrain);
-          return ok;
-        },
-        end() {
-          if (ex.chunked && !ex.done && !c.socket.destroyed) c.socket.write('0\r\n\r\n', 'latin1');
-        },
-        resume() {
-          if (!c.socket.destroyed) c.socket.resume();
-        },
-        abort(err) {
-          if (connectTimer) clearTimeout(connectTimer);
-          if (c.active === ex) {
-            if (err) fail(c, err);
-            else {
-              ex.done = true;
-              c.active = undefined;
-              c.socket.destroy();
-            }
-          }
-        },
-      };
+      return ex;
     },
     closeIdle() {
       for (const c of idle.splice(0)) c.socket.destroy();

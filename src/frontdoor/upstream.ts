@@ -52,8 +52,8 @@ export function createUpstream(inst: Omit<RoutingInstance, 'status'>, idleMs = 0
   };
 }
 
-/** Marks one attempt started on an upstream. */
-function beginAttempt(u: Upstream): void {
+/** Marks one attempt started on an upstream (end it with endAttempt, once). */
+export function beginAttempt(u: Upstream): void {
   u.inFlight++;
   u.requests++;
 }
@@ -70,7 +70,7 @@ export function openAttempt(u: Upstream): () => void {
 }
 
 /** Marks one attempt ended; wakes drain waiters when the upstream goes idle. */
-function endAttempt(u: Upstream): void {
+export function endAttempt(u: Upstream): void {
   u.inFlight--;
   if (u.inFlight === 0 && u.idleWaiters.length > 0) {
     const waiters = u.idleWaiters.splice(0);
