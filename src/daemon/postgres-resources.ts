@@ -1,7 +1,7 @@
 // The daemon's side of `postgres:` resources: prepares each server's data before the supervisor starts it, provisions
 // databases once it answers, publishes the connection details in KV and to dependents, and runs the db verbs.
 import { existsSync, rmSync } from 'node:fs';
-import { copyFile, rename } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MachineroomError } from '../errors/index.js';
 import type { ResolvedConfig, ResolvedService } from '../config/index.js';
@@ -11,6 +11,7 @@ import type { Launch, MachineroomEvent, Supervisor } from '../supervisor/index.j
 import type { DatabaseAction, DatabaseInfo } from '../client/index.js';
 import {
   ensureCluster,
+  isLivePostgres,
   loadCredentials,
   locateEngine,
   postgresUrl,
@@ -25,6 +26,7 @@ import {
 import type { PgConn, PgUser } from '../postgres/index.js';
 import type { ServiceAddresses } from './service-addresses.js';
 import { envPrefix } from './service-addresses.js';
+import { writeFileAtomic } from '../state/index.js';
 
 /** What the resources need from the daemon. */
 export interface PostgresResourcesDeps {
@@ -121,28 +123,56 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       },
     });
     if (cluster.created) deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: new PostgreSQL ${engine.version} cluster (${engine.kind}) in ${Math.round((Date.now() - began) / 100) / 10}s` });
+    if (cluster.livePid !== undefined) await stopLeftover(cluster.livePid, instance, spec.name);
     const host = machine.address;
     const port = machine.ports[spec.ports[0]!.name]!;
     k.listen = { host, port };
-    const command = serverCommand(engine, { dataDir, host, port });
-    const argv = [...command.argv, ...Object.entries(pg.settings).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
+    const command = serverCommand(engine, { dataDir, host, port, settings: pg.settings, name: spec.name });
     const owner = pg.databases[0]!;
     const probeConn: PgConn = { host, port, user: owner.user, password: passwordOf(k, owner) ?? '', database: owner.name };
     const superuser: PgConn = { host, port, user: 'postgres', password: k.credentials.superPassword, database: 'postgres' };
     return {
-      argv,
+      argv: command.argv,
       env: command.env,
+      cwd: command.cwd,
       ...(runAs ? { user: { uid: runAs.uid, gid: runAs.gid } } : {}),
       probe: () => probePostgres(probeConn, spec.health?.timeout ?? 2000),
-      onStarted: () => {
-        k.provisioned = provisionWhenReady(spec, instance, superuser, k);
+      onStarted: (pid) => {
+        k.provisioned = provisionWhenReady(spec, instance, superuser, k, pid);
       },
     };
   }
 
-  async function provisionWhenReady(spec: ResolvedService, instance: string, superuser: PgConn, k: Known): Promise<void> {
+  /** A server left running by a crashed daemon holds the data directory: it is stopped (fast, then immediate, then kill). */
+  async function stopLeftover(pid: number, instance: string, service: string): Promise<void> {
+    deps.emit({ type: 'starting', level: 'warn', service, instance, message: `${instance}: stopping PostgreSQL pid ${pid} left running on this data directory` });
+    for (const [signal, waitMs] of [['SIGINT', 5000], ['SIGQUIT', 3000], ['SIGKILL', 3000]] as const) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        return; // gone
+      }
+      const until = Date.now() + waitMs;
+      while (Date.now() < until) {
+        if (!isLivePostgres(pid)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`PostgreSQL pid ${pid} still holds ${instance}'s data directory after SIGKILL`);
+  }
+
+  async function provisionWhenReady(spec: ResolvedService, instance: string, superuser: PgConn, k: Known, pid: number): Promise<void> {
+    // Waiting ends early when the server exits (a crash at start is reported by the supervisor, not as a timeout here).
+    const gone = new AbortController();
+    const watch = setInterval(() => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        gone.abort();
+      }
+    }, 250);
     try {
-      const version = await waitReady(superuser, Date.now() + 60_000);
+      const version = await waitReady(superuser, Date.now() + 60_000, { signal: gone.signal });
       const results = await provision(superuser, spec.postgres!.databases.map((db) => ({ name: db.name, user: db.user, password: passwordOf(k, db)!, init: db.init, ...(db.migrations ? { migrations: db.migrations } : {}) })), (line) =>
         deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
       );
@@ -150,7 +180,9 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       const what = results.map((r) => `${r.name}${r.created ? ' (created)' : ''}${r.applied.length ? ` +${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}` : ''}`).join(', ');
       deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${version.split(' on ')[0]} ready; databases ${what}` });
     } catch (err) {
-      deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
+      if (!gone.signal.aborted) deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
+    } finally {
+      clearInterval(watch);
     }
   }
 
@@ -265,8 +297,12 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
           }
         } else {
           await restoreDataDir(action.file!, pgdata, await (user ??= serverUser()));
+          // The restored tree belongs to the server's user; the credentials are rewritten as the daemon's own 0600 file.
           const inside = join(pgdata, SNAPSHOT_CREDENTIALS);
-          if (existsSync(inside)) await rename(inside, join(dirOf(name), 'credentials.json'));
+          if (existsSync(inside)) {
+            writeFileAtomic(join(dirOf(name), 'credentials.json'), await readFile(inside, 'utf8'), 0o600);
+            rmSync(inside, { force: true });
+          }
           say(`${name}: restored from ${action.file}`);
         }
       } finally {

@@ -85,6 +85,8 @@ export interface Launch {
   argv?: string[];
   /** Variables added to the instance's environment. */
   env?: Record<string, string>;
+  /** Where it runs instead of the service's cwd (a directory its user can enter). */
+  cwd?: string;
   /** Run as this unprivileged user (when machineroom runs as root). */
   user?: { uid: number; gid: number };
   /** The probe of the instance's check (health kind 'postgres'). */
@@ -357,7 +359,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     let child: ChildProcess;
     try {
       const asUser = user && !cgroup ? { uid: user.uid, gid: user.gid } : {};
-      child = spawn(file ?? '/bin/false', args, { cwd: inst.spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...asUser });
+      child = spawn(file ?? '/bin/false', args, { cwd: launch?.cwd ?? inst.spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...asUser });
     } catch (err) {
       inst.state = 'failed';
       event({ type: 'error', level: 'error', service: inst.service, instance: inst.name, message: `${inst.name} could not start: ${(err as Error).message}` });
