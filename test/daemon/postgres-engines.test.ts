@@ -95,6 +95,17 @@ test('the system engine: Debian PostgreSQL with init SQL, migrations, KV and DAT
   assert.equal(env.DATABASE_URL, url, 'a dependent of exactly one database gets DATABASE_URL');
   assert.equal(env.STORE_URL, url);
   assert.equal(env.STORE_DATABASE, 'app');
+  // psql: opens psql when it is installed (Debian's postgresql-client is), prints the URL when it is not.
+  const psqlBin = ['/usr/bin/psql', '/usr/local/bin/psql'].find((f) => existsSync(f));
+  if (psqlBin || process.env.CI === 'true') {
+    const viaPsql = await runCli(['psql', 'store', '--', '-At', '-c', 'select count(*) from notes'], { cwd: dir });
+    assert.equal(viaPsql.code, 0, viaPsql.stderr);
+    assert.equal(viaPsql.stdout.trim(), '2');
+  }
+  const noPsql = await runCli(['psql', 'store'], { cwd: dir, env: testEnv({ PATH: '/nonexistent' }) });
+  assert.equal(noPsql.code, 0, noPsql.stderr);
+  assert.equal(noPsql.stdout.trim(), url);
+  assert.match(noPsql.stderr, /psql is not installed/);
   // A restart does not run init or the migrations again.
   assert.equal((await runCli(['restart', 'store'], { cwd: dir, timeoutMs: 120_000 })).code, 0);
   await waitFor('store healthy again', async () => (await ps(dir)).instances.find((i) => i.name === 'store.1')?.health === 'passing', 60_000, 100);
