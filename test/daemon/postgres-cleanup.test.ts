@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { makeProject, runCli, cleanupProject, scanInstances, waitFor } from '../support/cli.js';
+import { alive, makeProject, runCli, cleanupProject, scanInstances, waitFor } from '../support/cli.js';
 import { listProcessStats, readCmdline } from '../../src/proc/index.js';
 
 const dirs: string[] = [];
@@ -18,15 +18,6 @@ function postgresOf(dir: string): number[] {
   const stats = listProcessStats();
   const postmasters = stats.filter((s) => (readCmdline(s.pid) ?? []).join(' ').includes(join(dir, '.machineroom'))).map((s) => s.pid);
   return [...postmasters, ...stats.filter((s) => postmasters.includes(s.ppid)).map((s) => s.pid)];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function sql(url: string, text: string): Promise<unknown[]> {
