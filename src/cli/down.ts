@@ -19,7 +19,7 @@ export const downVerb: Verb = {
   summary: 'Stop every instance (SIGTERM, grace period, then SIGKILL) and the daemon; sweep leftovers of a crashed daemon.',
   usage: 'down [--volumes]',
   options: {
-    volumes: { type: 'boolean', description: "also delete the project's data (.machineroom/data: databases, and later the KV store)" },
+    volumes: { type: 'boolean', description: "also delete the project's data: .machineroom/data (databases and the KV store)" },
     'any-version': { type: 'boolean', description: 'stop a daemon of another machineroom version' },
   },
   async run(args) {
@@ -59,12 +59,13 @@ export const downVerb: Verb = {
     // Whatever a dead daemon left behind (recorded pids with their start times, and processes carrying the project id).
     const rec = readJsonFile<DaemonRecord>(paths.daemon);
     const projectId = rec?.projectId ?? projectIdOf(dirname(paths.dir).split('/').pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-'), dirname(paths.dir));
-    const { sweepLeftovers } = await import('../daemon/index.js');
+    const { sweepLeftovers, removeRelocatedHomes } = await import('../daemon/index.js');
     const swept = await sweepLeftovers(paths, projectId, process.getuid?.() === 0 ? `machineroom-${projectId}` : undefined);
     if (swept.found > 0) say(`stopped ${swept.found} leftover processes of an earlier daemon${swept.killed ? ` (${swept.killed} needed SIGKILL)` : ''}`);
     else if (!found) say('nothing to stop: the project is not up');
     rmSync(paths.daemon, { force: true });
     if (flag(args, 'volumes')) {
+      for (const home of removeRelocatedHomes(paths.data)) say(`removed ${home}`);
       rmSync(paths.data, { recursive: true, force: true });
       say(`removed ${paths.data}`);
     }

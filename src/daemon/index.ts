@@ -10,3 +10,4 @@ export type { Bus } from './start-bus.js';
 export { startBus } from './start-bus.js';
 export { bindApiPort, bindPort, createApiServer } from './listen.js';
 export { serveHandler } from '../http/index.js';
+export { removeRelocatedHomes } from './postgres-home.js';

@@ -27,6 +27,8 @@ import type { PgConn, PgUser } from '../postgres/index.js';
 import type { ServiceAddresses } from './service-addresses.js';
 import { envPrefix } from './service-addresses.js';
 import { writeFileAtomic } from '../state/index.js';
+import { serverHomeOf } from './postgres-home.js';
+import type { ServerHome } from './postgres-home.js';
 
 /** What the resources need from the daemon. */
 export interface PostgresResourcesDeps {
@@ -37,6 +39,8 @@ export interface PostgresResourcesDeps {
   kv: KvStore;
   addresses: ServiceAddresses;
   emit: (e: Omit<MachineroomEvent, 'ts' | 'seq'>) => void;
+  /** Names a relocated home (root, a project the server user cannot enter). */
+  projectId: string;
 }
 
 /** The resources of the running config. */
@@ -58,6 +62,8 @@ interface Known {
   spec: ResolvedService;
   /** Passwords by role, and the superuser's (managed engines), once loaded. */
   credentials?: { superPassword: string; passwords: Record<string, string> };
+  /** Where its cluster lives, once launched. */
+  home?: ServerHome;
   /** Where the server listens (its machine), once launched. */
   listen?: { host: string; port: number };
   provisioned?: Promise<void>;
@@ -69,7 +75,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
   let user: Promise<PgUser | undefined> | undefined;
 
   const dirOf = (name: string) => join(deps.dataDir, 'postgres', name);
-  const pgdataOf = (name: string) => join(dirOf(name), 'pgdata');
+  const pgdataOf = (name: string) => known.get(name)?.home?.pgdata ?? join(dirOf(name), 'pgdata');
 
   function passwordOf(k: Known, db: { user: string; password?: string }): string | undefined {
     return db.password ?? k.credentials?.passwords[db.user];
@@ -107,14 +113,19 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     const engineKind = pg.engine === 'system' ? 'system' : 'embedded';
     user ??= serverUser();
     const runAs = await user;
-    const engine = await locateEngine(engineKind, { stateDir: deps.stateDir, ...(pg.binDir ? { binDir: pg.binDir } : {}), ...(runAs ? { user: runAs } : {}) });
     const dir = dirOf(spec.name);
+    const home = serverHomeOf({ stateDir: deps.stateDir, resourceDir: dir, name: spec.name, projectId: deps.projectId, ...(runAs ? { user: runAs } : {}) });
+    if (home.blockedAt && !k.home) {
+      deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: the server runs as ${runAs!.name}, which cannot enter ${home.blockedAt}; its data lives in ${home.root} instead (down --volumes removes it)` });
+    }
+    k.home = home;
+    const engine = await locateEngine(engineKind, { stateDir: home.root, ...(pg.binDir ? { binDir: pg.binDir } : {}), ...(runAs ? { user: runAs } : {}) });
     k.credentials = await loadCredentials(dir, pg.databases.filter((db) => db.password === undefined).map((db) => db.user));
-    const dataDir = pgdataOf(spec.name);
+    const dataDir = home.pgdata;
     const began = Date.now();
     const cluster = await ensureCluster(engine, {
       dataDir,
-      ownedRoot: deps.stateDir,
+      ownedRoot: home.root,
       superPassword: k.credentials.superPassword,
       ...(runAs ? { user: runAs } : {}),
       onProgress: (line) => {

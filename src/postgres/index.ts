@@ -18,3 +18,4 @@ export { loadCredentials, generatePassword } from './credentials.js';
 export { snapshotDataDir, restoreDataDir } from './snapshot.js';
 export { postgresUrl } from './postgres-url.js';
 export { quoteIdent, quoteLiteral } from './quote.js';
+export { blockingDirectory } from './path-access.js';

@@ -2,7 +2,7 @@
 // (they call setsid, so the process group alone would miss them), and the next `up` starts the same cluster with its data.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { alive, makeProject, runCli, cleanupProject, scanInstances, waitFor } from '../support/cli.js';
@@ -57,4 +57,25 @@ test('SIGKILL to the daemon: the server and its backends are gone, and the next 
   assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
   const url2 = (await runCli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
   assert.deepEqual(await sql(url2, 'select v from kept'), [{ v: 'before the crash' }]);
+});
+
+test('as root, a project the server user cannot enter keeps its cluster in /var/lib/machineroom, and down --volumes removes it', { skip: process.getuid?.() !== 0 ? 'needs root (the server runs as an unprivileged user only then)' : false, timeout: 300_000 }, async () => {
+  // makeProject's directory is mode 0700, like a project under /root: machineroom-pg cannot enter it.
+  const dir = makeProject({ 'machineroom.yml': ['name: pgprivate', 'postgres:', '  db: {}', 'services: {}', ''].join('\n') }, 'mr-pgprivate-');
+  dirs.push(dir);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  const up = await runCli(['up', '-d', '--wait'], { cwd: dir, timeoutMs: 180_000 });
+  assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
+  const pointer = JSON.parse(readFileSync(join(dir, '.machineroom', 'data', 'postgres', 'db', 'pgdata.location'), 'utf8')) as { root: string; pgdata: string };
+  assert.ok(pointer.root.startsWith('/var/lib/machineroom/pgprivate-'), pointer.root);
+  assert.ok(existsSync(join(pointer.pgdata, 'PG_VERSION')), 'the cluster is in the relocated home');
+  assert.equal(statSync(dir).mode & 0o777, 0o700, 'the project directory keeps its mode');
+  const events = await runCli(['events'], { cwd: dir });
+  assert.match(events.stdout, /cannot enter .*mr-pgprivate-.*; its data lives in \/var\/lib\/machineroom\//);
+  const url = (await runCli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
+  assert.deepEqual(await sql(url, 'select 1 as one'), [{ one: 1 }]);
+  const down = await runCli(['down', '--volumes'], { cwd: dir, timeoutMs: 60_000 });
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stdout, new RegExp(`removed ${pointer.root}`));
+  assert.equal(existsSync(pointer.root), false);
 });

@@ -7,6 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request as httpRequest } from 'node:http';
 import { listProcessStats, readCmdline } from '../../src/proc/index.js';
+import { removeRelocatedHomes } from '../../src/daemon/postgres-home.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -124,6 +125,8 @@ export async function cleanupProject(dir: string): Promise<void> {
       /* gone */
     }
   }
+  // Clusters kept outside the project (root, a project the server user cannot enter) go too.
+  removeRelocatedHomes(join(dir, '.machineroom', 'data'));
   rmSync(dir, { recursive: true, force: true });
 }
 
