@@ -16,8 +16,8 @@ export const configVerb: Verb = {
   },
   async run(args) {
     if (flag(args, 'schema')) {
-      const { configJsonSchema } = await import('../config/index.js');
-      process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+      const { loadConfigJsonSchema } = await import('../config/index.js');
+      process.stdout.write(JSON.stringify(await loadConfigJsonSchema(), null, 2) + '\n');
       return EXIT_OK;
     }
     const config = await loadProjectConfig(args);

@@ -2,9 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
 import { statePaths } from '../state/index.js';
-import type { MachineMode, ResolvedBus, ResolvedFrontDoor } from '../config/index.js';
+import type { MachineMode, ResolvedBus, ResolvedConfig, ResolvedFrontDoor } from '../config/index.js';
 import type { Verb } from './args.js';
-import { str } from './args.js';
+import { flag, str } from './args.js';
 
 function busSettings(json: string | undefined): ResolvedBus {
   const defaults: ResolvedBus = { datacenter: 'dc1', node: 'machineroom', domain: 'consul', dnsPort: 8600, recursors: [], enableScriptChecks: false };
@@ -26,6 +26,17 @@ function frontDoorSettings(json: string | undefined): ResolvedFrontDoor {
   }
 }
 
+/** The whole of stdin as JSON; undefined when it is empty or not JSON (then `up` sends the config over the API). */
+async function readStdinJson<T>(): Promise<T | undefined> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `__daemon` */
 export const daemonVerb: Verb = {
   name: '__daemon',
@@ -39,12 +50,14 @@ export const daemonVerb: Verb = {
     'api-port': { type: 'string', description: 'preferred API port' },
     bus: { type: 'string', description: 'the bus settings, as JSON' },
     'front-door': { type: 'string', description: 'the front door settings, as JSON' },
+    'config-stdin': { type: 'boolean', description: 'read the resolved config (JSON) from stdin and apply it once up' },
   },
   async run(args) {
     const dir = str(args, 'dir');
     const name = str(args, 'name');
     if (!dir || !name) throw new MachineroomError('ERR_USAGE', '__daemon needs --dir and --name');
     const paths = statePaths(dir);
+    const config = flag(args, 'config-stdin') ? readStdinJson<ResolvedConfig>() : undefined;
     let daemon;
     try {
       const { startDaemon } = await import('../daemon/index.js');
@@ -53,6 +66,10 @@ export const daemonVerb: Verb = {
       const e = err instanceof MachineroomError ? err : new MachineroomError('ERR_INTERNAL', (err as Error).message);
       writeFileSync(`${paths.dir}/daemon-error.json`, JSON.stringify({ code: e.code, message: e.message }));
       throw e;
+    }
+    if (config) {
+      const resolved = await config;
+      if (resolved) await daemon.room.apply(resolved).catch((err: unknown) => process.stderr.write(`applying the config from up: ${(err as Error).message}\n`));
     }
     let signals = 0;
     const onSignal = () => {

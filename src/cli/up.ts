@@ -93,12 +93,16 @@ async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths): P
   rmSync(errorFile, { force: true });
   const bin = fileURLToPath(new URL('../../../bin/machineroom.js', import.meta.url));
   const fd = openSync(paths.daemonLog, 'a');
-  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config)), '--bus', JSON.stringify(config.bus), '--front-door', JSON.stringify(config.frontDoor)], {
+  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config)), '--bus', JSON.stringify(config.bus), '--front-door', JSON.stringify(config.frontDoor), '--config-stdin'], {
     detached: true,
-    stdio: ['ignore', fd, fd],
+    stdio: ['pipe', fd, fd],
     env: process.env,
   });
   closeSync(fd);
+  // The config goes with the daemon (through a pipe: it may hold secret values), which applies it the moment it is
+  // up, instead of waiting for this process to notice and send it.
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(JSON.stringify(config));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   child.unref();

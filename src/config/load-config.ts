@@ -13,7 +13,6 @@ import { findConfigFiles } from './find-config-files.js';
 import type { VariableLookup } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { mergeNodes } from './merge-nodes.js';
-import { parseConfigYaml } from './parse-yaml.js';
 import { resolveApiPort, resolveBus, resolveFrontDoor, resolveMachineMode, resolveProjectName } from './resolve-project.js';
 import { resolvePostgres } from './resolve-postgres.js';
 import { resolveService } from './resolve-service.js';
@@ -90,6 +89,8 @@ async function readMergedTree(files: string[], cwd: string, lookup: VariableLook
   let merged: ConfigNode | undefined;
   for (const file of files) {
     const label = labelFile(cwd, file);
+    // The YAML parser loads on first use: the daemon imports this domain for its types and helpers, never parses.
+    const { parseConfigYaml } = await import('./parse-yaml.js');
     const parsed = parseConfigYaml(await readFile(file, 'utf8'), { file, label });
     if (parsed === undefined) continue;
     const tree = interpolateTree(parsed, lookup);

@@ -156,7 +156,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     cleanup.push(() => front.close());
     const addresses = createServiceAddresses({ pool, front, onError: (message) => events.emit({ type: 'config', level: 'warn', message }) });
     cleanup.push(() => addresses.close());
-    const databases = createPostgresResources({ stateDir: paths.dir, dataDir: paths.data, kv: bus.data.kv, addresses, projectId, emit: (e) => events.emit(e) });
+    const databases = createPostgresResources({ stateDir: paths.dir, dataDir: paths.data, kv: bus.data.kv, addresses, projectId, emit: (e) => events.emit(e), probeNow: (instance) => supervisor.probeNow(instance) });
     const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
     const supervisor = createSupervisor({
       project: opts.project,
@@ -229,23 +229,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       return shutdownPromise;
     };
 
+    const applyConfig = async (config: ResolvedConfig) => {
+      info.secrets = config.secrets ?? [];
+      // Seeds first, so instances that read their configuration from KV at start find it.
+      const kv = await seedKv(bus.data.kv, config.kv ?? {});
+      front.setServices(Object.keys(config.services));
+      front.setAccessLog({
+        global: config.frontDoor?.accessLog ?? opts.frontDoor.accessLog,
+        services: Object.fromEntries(Object.values(config.services).flatMap((s) => (s.accessLog === undefined ? [] : [[s.name, s.accessLog] as [string, boolean]]))),
+      });
+      front.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
+      // Service addresses exist before any instance that depends on them starts.
+      await addresses.sync(config);
+      databases.sync(config);
+      if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
+      return { ...supervisor.apply(config), kv };
+    };
+    // Applies run one at a time (the daemon applies the config `up` piped to it while `up` may send it again).
+    let applying: Promise<unknown> = Promise.resolve();
     const room: MachineRoom = {
       info: async () => info,
-      apply: async (config: ResolvedConfig) => {
-        info.secrets = config.secrets ?? [];
-        // Seeds first, so instances that read their configuration from KV at start find it.
-        const kv = await seedKv(bus.data.kv, config.kv ?? {});
-        front.setServices(Object.keys(config.services));
-        front.setAccessLog({
-          global: config.frontDoor?.accessLog ?? opts.frontDoor.accessLog,
-          services: Object.fromEntries(Object.values(config.services).flatMap((s) => (s.accessLog === undefined ? [] : [[s.name, s.accessLog] as [string, boolean]]))),
-        });
-        front.setRoutes(Object.values(config.services).flatMap((s) => (s.routes ?? []).map((r) => ({ service: s.name, ...r }))));
-        // Service addresses exist before any instance that depends on them starts.
-        await addresses.sync(config);
-        databases.sync(config);
-        if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
-        return { ...supervisor.apply(config), kv };
+      apply: (config: ResolvedConfig) => {
+        const run = applying.then(() => applyConfig(config));
+        applying = run.catch(() => undefined);
+        return run;
       },
       status: async () => ({
         info,

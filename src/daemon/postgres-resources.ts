@@ -39,6 +39,8 @@ export interface PostgresResourcesDeps {
   kv: KvStore;
   addresses: ServiceAddresses;
   emit: (e: Omit<MachineroomEvent, 'ts' | 'seq'>) => void;
+  /** Probes an instance's check now (provisioning finished). */
+  probeNow: (instance: string) => void;
   /** Names a relocated home (root, a project the server user cannot enter). */
   projectId: string;
 }
@@ -64,6 +66,8 @@ interface Known {
   credentials?: { superPassword: string; passwords: Record<string, string> };
   /** Where its cluster lives, once launched. */
   home?: ServerHome;
+  /** Provisioning of the running server: until it has finished (and KV is published) the check is not passing. */
+  provisioning?: { done: boolean; error?: string };
   /** Where the server listens (its machine), once launched. */
   listen?: { host: string; port: number };
   provisioned?: Promise<void>;
@@ -147,8 +151,14 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       env: command.env,
       cwd: command.cwd,
       ...(runAs ? { user: { uid: runAs.uid, gid: runAs.gid } } : {}),
-      probe: () => probePostgres(probeConn, spec.health?.timeout ?? 2000),
+      // Healthy means usable: provisioned (roles, databases, init SQL, migrations) and published in KV.
+      probe: async () => {
+        const p = k.provisioning;
+        if (!p?.done) return { status: 'critical', output: p?.error ? `provisioning failed: ${p.error}` : 'provisioning: waiting for the server, then roles, databases, init SQL and migrations' };
+        return probePostgres(probeConn, spec.health?.timeout ?? 2000);
+      },
       onStarted: (pid) => {
+        k.provisioning = { done: false };
         k.provisioned = provisionWhenReady(spec, instance, superuser, k, pid);
       },
     };
@@ -188,9 +198,12 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
         deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
       );
       await publish(spec.name, k);
+      k.provisioning = { done: true };
+      deps.probeNow(instance);
       const what = results.map((r) => `${r.name}${r.created ? ' (created)' : ''}${r.applied.length ? ` +${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}` : ''}`).join(', ');
       deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${version.split(' on ')[0]} ready; databases ${what}` });
     } catch (err) {
+      k.provisioning = { done: false, error: (err as Error).message };
       if (!gone.signal.aborted) deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
     } finally {
       clearInterval(watch);

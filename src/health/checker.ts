@@ -49,6 +49,8 @@ export interface HealthChecker {
   /** Records a TTL check's status and restarts its TTL; false when `checkId` is not a TTL check of this checker. */
   updateTtl(checkId: string, status: CheckStatus, output: string): boolean;
   remove(checkId: string): void;
+  /** Probes now instead of at the next scheduled time (the instance said it is ready); no-op while a probe runs. */
+  probeNow(checkId: string): void;
   /** Stops probing but keeps the check on the bus as critical with this output (a crashed process that will restart). */
   halt(checkId: string, output: string): void;
   /** True while a check has never passed and is still within its start period or its first failure_threshold failures. */
@@ -66,6 +68,7 @@ interface Running {
   stopped: boolean;
   attempts: number;
   failedProbes: number;
+  inFlight: boolean;
 }
 
 function describe(h: ResolvedHealth, address: string, port: number | undefined): string {
@@ -180,7 +183,8 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
 
   async function tick(r: Running): Promise<void> {
     if (r.stopped) return;
-    const result = await runProbe(r.spec);
+    r.inFlight = true;
+    const result = await runProbe(r.spec).finally(() => (r.inFlight = false));
     if (r.stopped) return;
     const current = store.check(r.spec.checkId)?.Status ?? 'critical';
     const status = nextStatus(r, current, result, now());
@@ -213,7 +217,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
   const checker: HealthChecker = {
     add(spec) {
       registerRecord(spec, spec.health.kind, `waiting for the first ${describe(spec.health, spec.address, spec.port)}`);
-      const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0 };
+      const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0, inFlight: false };
       running.set(spec.checkId, r);
       r.timer = setTimeout(() => void tick(r), Math.min(50, spec.health.interval));
     },
@@ -245,6 +249,12 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
       if (r.timer) clearTimeout(r.timer);
       running.delete(checkId);
       store.deregisterCheck(checkId);
+    },
+    probeNow(checkId) {
+      const r = running.get(checkId);
+      if (!r || r.stopped || r.inFlight) return;
+      if (r.timer) clearTimeout(r.timer);
+      r.timer = setTimeout(() => void tick(r), 0);
     },
     halt(checkId, output) {
       const t = ttls.get(checkId);

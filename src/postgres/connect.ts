@@ -1,14 +1,22 @@
 // One pg client per use, with the timeouts and the error listener every caller needs (an unhandled 'error' event from
 // a client whose server went away would end the process).
-import pg from 'pg';
+import type pg from 'pg';
 import type { PgConn } from './types.js';
 
 /** A connected client; call end() when done (safe after errors). */
 export type PgClient = pg.Client;
 
+// Loaded on first use: the daemon starts faster when the project has no database (and before its first probe).
+let pgModule: Promise<typeof pg> | undefined;
+function loadPg(): Promise<typeof pg> {
+  pgModule ??= import('pg').then((m) => m.default);
+  return pgModule;
+}
+
 /** Connects as `conn`, giving up after `connectTimeoutMs`; statements are cancelled after `statementTimeoutMs` when given. */
 export async function connectClient(conn: PgConn, opts: { connectTimeoutMs: number; statementTimeoutMs?: number }): Promise<PgClient> {
-  const client = new pg.Client({
+  const { Client } = await loadPg();
+  const client = new Client({
     host: conn.host,
     port: conn.port,
     user: conn.user,

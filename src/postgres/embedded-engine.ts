@@ -179,6 +179,6 @@ export async function prepareEmbedded(pkg: PlatformPackage, opts: { stateDir: st
   }
   const env: Record<string, string> = { LC_ALL: 'C' };
   env[platform() === 'darwin' ? 'DYLD_FALLBACK_LIBRARY_PATH' : 'LD_LIBRARY_PATH'] = libPath;
-  const { version, major } = await readEngineVersion(binDir, env, user, `the embedded engine (${embeddedPackageName()}@${pkg.version})`);
+  const { version, major } = await readEngineVersion(binDir, env, user, `the embedded engine (${embeddedPackageName()}@${pkg.version})`, join(engineDir, 'version.json'));
   return { kind: 'embedded', version, major, binDir, env };
 }

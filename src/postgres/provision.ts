@@ -104,6 +104,11 @@ export async function provision(superuser: PgConn, databases: DatabaseSpec[], on
         throw new MachineroomError('ERR_INTERNAL', `database ${db.name}: cannot create it: ${describePgError(err)}`, { cause: err });
       }
       if (created) progress(`database ${db.name} created (owner ${db.user})`);
+      // Nothing to run as the owner (an existing database, no migrations): no connection (each costs a SCRAM login).
+      if (!(created && db.init.length > 0) && !db.migrations) {
+        results.push({ name: db.name, created, applied: [] });
+        continue;
+      }
       const owner = await connectAs({ ...superuser, user: db.user, password: db.password, database: db.name }, `database ${db.name}`);
       try {
         if (created && db.init.length > 0) {

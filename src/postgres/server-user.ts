@@ -1,5 +1,6 @@
 // The dedicated account the server runs as when machineroom runs as root: postgres refuses to run as root.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MachineroomError } from '../errors/index.js';
 import type { PgUser } from './types.js';
@@ -29,6 +30,18 @@ function exec(file: string, args: string[]): Promise<{ code: number; stdout: str
 }
 
 async function lookupUser(name: string): Promise<PgUser | undefined> {
+  // /etc/passwd first (useradd --system writes there; no process to spawn), then NSS through getent.
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] !== name) continue;
+      const uid = Number(f[2]);
+      const gid = Number(f[3]);
+      if (Number.isInteger(uid) && Number.isInteger(gid)) return { name, uid, gid };
+    }
+  } catch {
+    /* no /etc/passwd: ask getent */
+  }
   const r = await exec('getent', ['passwd', name]);
   if (r.code !== 0) return undefined;
   const fields = r.stdout.trim().split(':');

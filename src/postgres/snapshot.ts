@@ -3,7 +3,6 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { create, extract } from 'tar';
 import { MachineroomError } from '../errors/index.js';
 import { chownTree, makeParents } from './data-dir.js';
 import { checkPostmasterPid } from './postmaster-pid.js';
@@ -29,6 +28,7 @@ export async function snapshotDataDir(dataDir: string, file: string): Promise<{ 
   try {
     // PG_VERSION first: a reader sees at once what the archive is.
     const entries = ['PG_VERSION', ...readdirSync(dir).filter((n) => n !== 'postmaster.pid' && n !== 'PG_VERSION')];
+    const { create } = await import('tar'); // loaded on first use: only db snapshot needs it
     await create({ gzip: true, file: tmp, cwd: dir, portable: true, strict: true }, entries);
     renameSync(tmp, target);
   } finally {
@@ -51,6 +51,7 @@ export async function restoreDataDir(file: string, dataDir: string, user?: PgUse
   try {
     mkdirSync(incoming, { mode: 0o700 });
     try {
+      const { extract } = await import('tar');
       await extract({ file: source, cwd: incoming, strict: true, preserveOwner: false });
     } catch (err) {
       throw new MachineroomError('ERR_BAD_REQUEST', `${source} is not a readable .tar.gz snapshot: ${(err as Error).message}`, { cause: err });

@@ -135,6 +135,8 @@ export interface Supervisor {
   runEnv(service: string): Promise<{ env: Record<string, string>; cwd: string; command: string[]; release: () => Promise<void> }>;
   /** Stops everything, dependents first; `onProgress` hears what is still being waited for. */
   shutdown(onProgress?: (waitingFor: string[]) => void): Promise<void>;
+  /** Runs an instance's check now (it reported being ready), instead of at its next scheduled probe. */
+  probeNow(instance: string): void;
   /** SIGKILLs everything at once (a second Ctrl-C). */
   killAll(): void;
   close(): Promise<void>;
@@ -881,6 +883,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       } finally {
         if (ticker) clearInterval(ticker);
       }
+    },
+    probeNow(name) {
+      const inst = findInstance(name);
+      if (inst) deps.checker.probeNow(checkIdOf(inst));
     },
     killAll() {
       shuttingDown = true;

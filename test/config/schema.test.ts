@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
-import { ConfigSchema, configJsonSchema } from '../../src/config/index.js';
+// The schema module itself (the domain's index loads it lazily).
+import { ConfigSchema, configJsonSchema } from '../../src/config/schema.js';
 
 const root = new URL('../../../', import.meta.url);
 

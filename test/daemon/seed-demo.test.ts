@@ -129,8 +129,16 @@ test('the seed demo: embedded Postgres 18, counts per host, credentials through 
   }, 30_000, 100);
   assert.match(refused.body, /credential|password/i);
   assert.match(refused.body, /host_count/);
+  // alpha's check asks the database: it turns critical on the bus with the reason, and passing again once fixed.
+  const alphaChecks = async () => (await (await fetch(`http://127.0.0.1:${record.apiPort}/v1/health/checks/alpha`)).json()) as { Status: string; Output: string }[];
+  const critical = await waitFor('alpha checks critical', async () => {
+    const checks = await alphaChecks();
+    return checks.length === 4 && checks.every((c) => c.Status === 'critical') ? checks : undefined;
+  }, 30_000, 100);
+  assert.match(critical[0]!.Output, /credentials/);
   assert.equal((await setPassword(password)).status, 200);
   await waitFor('alpha recovers with the right password', async () => (await get(port, alpha)).status === 200, 30_000, 100);
+  await waitFor('alpha checks passing again', async () => (await alphaChecks()).every((c) => c.Status === 'passing'), 30_000, 100);
   const pids = (await cli(['ps', '--json'])).stdout;
   assert.ok(!/"restarts":\s*[1-9]/.test(JSON.stringify((JSON.parse(pids) as { instances: { service: string; restarts: number }[] }).instances.filter((i) => i.service === 'alpha'))), 'alpha was not restarted');
 

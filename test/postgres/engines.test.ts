@@ -88,7 +88,7 @@ test('a server user who cannot enter node_modules gets a copy of native/ (hard l
   assert.equal(a.binDir, join(engineDir, 'native', 'bin'));
   assert.equal(a.env.LD_LIBRARY_PATH, join(engineDir, 'native', 'lib'));
   assert.equal(a.major, 18);
-  assert.deepEqual(readdirSync(engineDir).sort(), ['native'], 'no half-made copies left');
+  assert.deepEqual(readdirSync(engineDir).sort().filter((n) => n !== 'version.json'), ['native'], 'no half-made copies left');
   assert.equal(statSync(join(a.binDir, 'postgres')).ino, statSync(join(real.dir, 'native', 'bin', 'postgres')).ino, 'hard-linked');
   assert.equal(readlinkSync(join(engineDir, 'native', 'lib', 'libicuuc.so.60')), 'libicuuc.so.60.2', 'relative links inside the copy');
 

@@ -59,10 +59,9 @@ function sendError(req, res, url, error) {
 
 async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://alpha');
-  // Liveness only, on purpose: the front door routes to instances whose health check passes, and a database
-  // problem is the same for every replica. Were /health tied to the database, a wrong password would take every
-  // alpha out of rotation and the user would see the front door's bare 503 instead of alpha's page saying what is
-  // wrong and what to do. /ready is the database-aware probe for whoever wants one.
+  // /health is liveness only; /ready asks the database. The demo's check is /ready, so a database problem shows on
+  // the bus (and the front door answers 503 with the check's output, which is /ready's message); until the check
+  // turns critical, and for any app that checks /health, alpha's own page says what is wrong and what to do.
   if (url.pathname === '/health') return send(res, 200, 'text/plain', 'ok');
   if (url.pathname === '/ready') {
     const r = busError ? { ok: false, error: busError } : await db.check();
