@@ -54,6 +54,24 @@ function machineBusyMs(): number {
   return (f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!) * 10;
 }
 
+/** TCP counters that explain latency spikes of a second (listen queue overflows make clients resend their SYN). */
+function tcpCounters(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = lines[i]!.split(/\s+/);
+      const values = lines[i + 1]!.split(/\s+/);
+      names.forEach((n, j) => {
+        if (n === 'ListenOverflows' || n === 'TCPSynRetrans' || n === 'TCPTimeouts') out[n] = Number(values[j]);
+      });
+    }
+  } catch {
+    /* not Linux */
+  }
+  return out;
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -123,13 +141,16 @@ async function main(): Promise<void> {
           const p0 = cpuMs(pids);
           const b0 = cpuMs(backendPids);
           const m0 = machineBusyMs();
+          const t0 = tcpCounters();
           const w = await runWrk({ url: urls[t]!.url, host: urls[t]!.host, connections: c, seconds: SECONDS });
           const n = w.requests || 1;
+          const t1 = tcpCounters();
+          const tcp = Object.keys(t1).filter((k) => t1[k]! > (t0[k] ?? 0)).map((k) => `${k} +${t1[k]! - (t0[k] ?? 0)}`).join(' ');
           const cpu = { proxyUs: ((cpuMs(pids) - p0) * 1000) / n, backendUs: ((cpuMs(backendPids) - b0) * 1000) / n, machineUs: ((machineBusyMs() - m0) * 1000) / n };
           const key = `${t}@${c}`;
           res.set(key, [...(res.get(key) ?? []), { rps: w.rps, p50: w.p50Ms, p99: w.p99Ms, ...cpu }]);
           process.stderr.write(
-            `rep ${rep} c=${c} ${t.padEnd(9)} ${w.rps.toFixed(0).padStart(6)} rps  p50 ${w.p50Ms.toFixed(2)}  p99 ${w.p99Ms.toFixed(2)}  CPU µs/req: proxy ${cpu.proxyUs.toFixed(1)} backends ${cpu.backendUs.toFixed(1)} machine ${cpu.machineUs.toFixed(1)}${w.socketErrors + w.non2xx ? `  ERRORS ${w.socketErrors + w.non2xx}` : ''}\n`,
+            `rep ${rep} c=${c} ${t.padEnd(9)} ${w.rps.toFixed(0).padStart(6)} rps  p50 ${w.p50Ms.toFixed(2)}  p99 ${w.p99Ms.toFixed(2)}  CPU µs/req: proxy ${cpu.proxyUs.toFixed(1)} backends ${cpu.backendUs.toFixed(1)} machine ${cpu.machineUs.toFixed(1)}${tcp ? `  TCP: ${tcp}` : ''}${w.socketErrors + w.non2xx ? `  ERRORS ${w.socketErrors + w.non2xx} (${/Socket errors.*|Non-2xx.*/.exec(w.raw)?.[0] ?? ''})` : ''}\n`,
           );
           await sleep(300);
         }

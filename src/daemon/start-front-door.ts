@@ -57,10 +57,16 @@ function closeServer(s: NetServer): Promise<void> {
   });
 }
 
-/** Proxy workers for a setting: 'auto' is one per core beyond the first (the daemon serves too), at most 3 (each is a Node process of ~45 MB). */
+/**
+ * Proxy workers for a setting: 'auto' is one per core (the daemon serves too) on machines with two or more, at most 3
+ * (each is a Node process of ~45 MB). One per core beyond the first was measured worse on 2 cores shared with the load
+ * generator and the backends: with the daemon and one worker each process holds half the connections, and at 256
+ * connections p99 was 1.3–3× nginx's; with two workers it was 0.7–1× (same runs, same throughput at 64 connections).
+ */
 export function workerCount(setting: number | 'auto'): number {
   if (setting !== 'auto') return setting;
-  return Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(cores, 3);
 }
 
 /** Starts the front door for a project. */
