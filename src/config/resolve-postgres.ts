@@ -48,7 +48,8 @@ export function resolvePostgres(options: PostgresOptions, ctx: PostgresContext):
     envFiles: [],
     replicas: 1,
     ports: [{ name: D.portName, port }],
-    health: { kind: 'postgres', interval: 2000, timeout: 2000, startPeriod: 0, successThreshold: 1, failureThreshold: 2, restart: false },
+    // The start period covers recovery after a crash and provisioning (init SQL, migrations) on a loaded machine.
+    health: { kind: 'postgres', interval: 2000, timeout: 2000, startPeriod: 120_000, successThreshold: 1, failureThreshold: 2, restart: false },
     dependsOn: [],
     restart: { policy: 'on-failure', backoff: 1000, maxBackoff: 30_000 },
     // SIGINT is PostgreSQL's fast shutdown: sessions end, a checkpoint is written, the server exits 0.

@@ -156,7 +156,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     cleanup.push(() => front.close());
     const addresses = createServiceAddresses({ pool, front, onError: (message) => events.emit({ type: 'config', level: 'warn', message }) });
     cleanup.push(() => addresses.close());
-    const databases = createPostgresResources({ stateDir: paths.dir, dataDir: paths.data, kv: bus.data.kv, addresses, projectId, emit: (e) => events.emit(e), probeNow: (instance) => supervisor.probeNow(instance) });
+    const databases = createPostgresResources({ stateDir: paths.dir, dataDir: paths.data, kv: bus.data.kv, addresses, projectId, emit: (e) => events.emit(e), probeNow: (instance) => supervisor.probeNow(instance), endStart: (instance) => supervisor.endStart(instance) });
     const watchdog = opts.watchdog === false ? undefined : spawnWatchdog(opts.projectDir, projectId, cgroupRel);
     const supervisor = createSupervisor({
       project: opts.project,

@@ -41,6 +41,8 @@ export interface PostgresResourcesDeps {
   emit: (e: Omit<MachineroomEvent, 'ts' | 'seq'>) => void;
   /** Probes an instance's check now (provisioning finished). */
   probeNow: (instance: string) => void;
+  /** Ends an instance's start period (provisioning failed: it will not turn healthy by waiting). */
+  endStart: (instance: string) => void;
   /** Names a relocated home (root, a project the server user cannot enter). */
   projectId: string;
 }
@@ -204,6 +206,10 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${version.split(' on ')[0]} ready; databases ${what}` });
     } catch (err) {
       k.provisioning = { done: false, error: (err as Error).message };
+      if (!gone.signal.aborted) {
+        deps.endStart(instance);
+        deps.probeNow(instance);
+      }
       if (!gone.signal.aborted) deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
     } finally {
       clearInterval(watch);

@@ -51,6 +51,8 @@ export interface HealthChecker {
   remove(checkId: string): void;
   /** Probes now instead of at the next scheduled time (the instance said it is ready); no-op while a probe runs. */
   probeNow(checkId: string): void;
+  /** Ends a check's start period early: its failures count from now (the instance knows it will not come up). */
+  endStart(checkId: string): void;
   /** Stops probing but keeps the check on the bus as critical with this output (a crashed process that will restart). */
   halt(checkId: string, output: string): void;
   /** True while a check has never passed and is still within its start period or its first failure_threshold failures. */
@@ -69,6 +71,7 @@ interface Running {
   attempts: number;
   failedProbes: number;
   inFlight: boolean;
+  startEnded: boolean;
 }
 
 function describe(h: ResolvedHealth, address: string, port: number | undefined): string {
@@ -115,7 +118,7 @@ function nextStatus(r: Running, current: CheckStatus, result: ProbeResult, now: 
   }
   r.successes = 0;
   r.failedProbes += 1;
-  const inStartPeriod = !r.everPassed && now - r.startedAt < h.startPeriod;
+  const inStartPeriod = !r.everPassed && !r.startEnded && now - r.startedAt < h.startPeriod;
   if (inStartPeriod) return current;
   r.failures += 1;
   if (current !== 'passing' || r.failures >= h.failureThreshold) return result.status;
@@ -217,7 +220,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
   const checker: HealthChecker = {
     add(spec) {
       registerRecord(spec, spec.health.kind, `waiting for the first ${describe(spec.health, spec.address, spec.port)}`);
-      const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0, inFlight: false };
+      const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0, inFlight: false, startEnded: false };
       running.set(spec.checkId, r);
       r.timer = setTimeout(() => void tick(r), Math.min(50, spec.health.interval));
     },
@@ -256,6 +259,10 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
       if (r.timer) clearTimeout(r.timer);
       r.timer = setTimeout(() => void tick(r), 0);
     },
+    endStart(checkId) {
+      const r = running.get(checkId);
+      if (r) r.startEnded = true;
+    },
     halt(checkId, output) {
       const t = ttls.get(checkId);
       if (t) {
@@ -272,7 +279,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     },
     isStarting(checkId) {
       const r = running.get(checkId);
-      if (!r || r.everPassed) return false;
+      if (!r || r.everPassed || r.startEnded) return false;
       // Quick early probes must not make a slow starter look failed: until its first pass it is starting for the start
       // period, or as long as failure_threshold probes at the normal interval would take, and never less than
       // MIN_STARTING_MS (a node app on a loaded machine can take a few seconds to listen).

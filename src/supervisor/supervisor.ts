@@ -137,6 +137,8 @@ export interface Supervisor {
   shutdown(onProgress?: (waitingFor: string[]) => void): Promise<void>;
   /** Runs an instance's check now (it reported being ready), instead of at its next scheduled probe. */
   probeNow(instance: string): void;
+  /** Ends an instance's start period: it will not come up by itself (a failed provisioning). */
+  endStart(instance: string): void;
   /** SIGKILLs everything at once (a second Ctrl-C). */
   killAll(): void;
   close(): Promise<void>;
@@ -883,6 +885,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       } finally {
         if (ticker) clearInterval(ticker);
       }
+    },
+    endStart(name) {
+      const inst = findInstance(name);
+      if (inst) deps.checker.endStart(checkIdOf(inst));
     },
     probeNow(name) {
       const inst = findInstance(name);

@@ -3,7 +3,7 @@
 // when it goes away), published in KV and reached by a dependent through its own service address.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT, makeProject, runCli, cleanupProject, testEnv, waitFor } from '../support/cli.js';
@@ -153,4 +153,19 @@ test('an external resource: registered and health-checked, never managed, reache
   await waitFor('legacy passing again', async () => (await ps(dir)).instances.find((i) => i.name === 'legacy.1')?.health === 'passing', 60_000, 100);
   assert.equal((await runCli(['down'], { cwd: dir })).code, 0);
   assert.deepEqual(await query<{ name: string }>(originUrl, 'select name from marks'), [{ name: 'origin' }], 'down of the project that registered it left the server alone');
+});
+
+test('a broken init file: up --wait fails at once, naming the file and the error, and the fixed file runs on restart', { timeout: 300_000 }, async () => {
+  const dir = project({
+    'init.sql': 'create table ok (v int);\ncreate tabel broken (v int);\n',
+    'machineroom.yml': ['name: pgbroken', 'postgres:', '  db:', '    databases:', '      app: { init: ./init.sql }', 'services: {}', ''].join('\n'),
+  });
+  const up = await runCli(['up', '-d', '--wait'], { cwd: dir, timeoutMs: 180_000 });
+  assert.equal(up.code, 1, `${up.stdout}\n${up.stderr}`);
+  assert.match(up.stderr, /db\.1: .*provisioning failed: .*init\.sql:2.*syntax error at or near "tabel"/);
+  writeFileSync(join(dir, 'init.sql'), 'create table ok (v int);\ncreate table fixed (v int);\n');
+  assert.equal((await runCli(['restart', 'db'], { cwd: dir, timeoutMs: 120_000 })).code, 0);
+  await waitFor('db healthy after the fix', async () => (await ps(dir)).instances.find((i) => i.name === 'db.1')?.health === 'passing', 60_000, 100);
+  const url = (await runCli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
+  assert.deepEqual((await query<{ t: string }>(url, "select tablename as t from pg_tables where schemaname = 'public' order by 1")).map((r) => r.t), ['fixed', 'ok']);
 });
