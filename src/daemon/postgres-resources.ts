@@ -12,6 +12,7 @@ import type { DatabaseAction, DatabaseInfo } from '../client/index.js';
 import {
   ensureCluster,
   isLivePostgres,
+  warmUp,
   loadCredentials,
   locateEngine,
   postgresUrl,
@@ -23,7 +24,7 @@ import {
   snapshotDataDir,
   waitReady,
 } from '../postgres/index.js';
-import type { PgConn, PgUser } from '../postgres/index.js';
+import type { PgConn } from '../postgres/index.js';
 import type { ServiceAddresses } from './service-addresses.js';
 import { envPrefix } from './service-addresses.js';
 import { writeFileAtomic } from '../state/index.js';
@@ -78,7 +79,6 @@ interface Known {
 /** Creates the resource manager. */
 export function createPostgresResources(deps: PostgresResourcesDeps): PostgresResources {
   const known = new Map<string, Known>();
-  let user: Promise<PgUser | undefined> | undefined;
 
   const dirOf = (name: string) => join(deps.dataDir, 'postgres', name);
   const pgdataOf = (name: string) => known.get(name)?.home?.pgdata ?? join(dirOf(name), 'pgdata');
@@ -117,8 +117,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
   async function launchManaged(spec: ResolvedService, machine: Machine, instance: string, k: Known, note: (text: string) => void): Promise<Launch> {
     const pg = spec.postgres!;
     const engineKind = pg.engine === 'system' ? 'system' : 'embedded';
-    user ??= serverUser();
-    const runAs = await user;
+    const runAs = await serverUser();
     const dir = dirOf(spec.name);
     const home = serverHomeOf({ stateDir: deps.stateDir, resourceDir: dir, name: spec.name, projectId: deps.projectId, ...(runAs ? { user: runAs } : {}) });
     if (home.blockedAt && !k.home) {
@@ -268,6 +267,11 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
   return {
     sync(config) {
       for (const name of [...known.keys()]) if (!config.services[name]?.postgres) known.delete(name);
+      // The client library and the server user are needed soon: load them while the rest of the project starts.
+      if (Object.values(config.services).some((s) => s.postgres)) {
+        void warmUp().catch(() => undefined);
+        void serverUser().catch(() => undefined); // cached by the engine layer (a failure is retried by the launch)
+      }
       for (const spec of Object.values(config.services)) {
         if (!spec.postgres) continue;
         const k = known.get(spec.name);
@@ -326,7 +330,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
             rmSync(inside, { force: true });
           }
         } else {
-          await restoreDataDir(action.file!, pgdata, await (user ??= serverUser()));
+          await restoreDataDir(action.file!, pgdata, await serverUser());
           // The restored tree belongs to the server's user; the credentials are rewritten as the daemon's own 0600 file.
           const inside = join(pgdata, SNAPSHOT_CREDENTIALS);
           if (existsSync(inside)) {

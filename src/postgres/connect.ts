@@ -13,6 +13,11 @@ function loadPg(): Promise<typeof pg> {
   return pgModule;
 }
 
+/** Loads the client library ahead of the first connection. */
+export async function warmUp(): Promise<void> {
+  await loadPg();
+}
+
 /** Connects as `conn`, giving up after `connectTimeoutMs`; statements are cancelled after `statementTimeoutMs` when given. */
 export async function connectClient(conn: PgConn, opts: { connectTimeoutMs: number; statementTimeoutMs?: number }): Promise<PgClient> {
   const { Client } = await loadPg();

@@ -19,3 +19,4 @@ export { snapshotDataDir, restoreDataDir } from './snapshot.js';
 export { postgresUrl } from './postgres-url.js';
 export { quoteIdent, quoteLiteral } from './quote.js';
 export { blockingDirectory } from './path-access.js';
+export { warmUp } from './connect.js';

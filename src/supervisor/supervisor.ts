@@ -213,6 +213,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (now === 'passing') {
       const first = !inst.everHealthy;
       inst.everHealthy = true;
+      if (first) probeDependents(inst.service);
       event({ type: 'healthy', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} is healthy${first && inst.startedAt ? ` after ${secondsText(Date.now() - inst.startedAt)}` : ''}` });
     } else if (inst.everHealthy || !deps.checker.isStarting(change.check.CheckID)) {
       event({ type: 'unhealthy', level: 'warn', service: inst.service, instance: inst.name, message: `${inst.name} is ${now === 'warning' ? 'degraded (warning)' : 'unhealthy'}: ${change.check.Output}` });
@@ -223,6 +224,14 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     queueReconcile();
   });
+
+  /** A dependency just turned healthy: its dependents that are still starting (often waiting for it) are probed now. */
+  function probeDependents(service: string): void {
+    for (const st of services.values()) {
+      if (!st.spec.dependsOn.some((d) => d.service === service)) continue;
+      for (const i of st.instances.values()) if (i.state === 'running' && !i.everHealthy && i.spec.health) deps.checker.probeNow(checkIdOf(i));
+    }
+  }
 
   function findInstance(name: string): Instance | undefined {
     const dot = name.lastIndexOf('.');
