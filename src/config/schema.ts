@@ -267,7 +267,7 @@ const configSchema = Type.Object(
           https_port: Type.Optional(portSchema('HTTPS port', 'Preferred HTTPS port of the front door on 127.0.0.1 (and [::1]), with certificates from the project CA (`machineroom ca`); MACHINEROOM_HTTPS_PORT overrides it (0: any free port).')),
           workers: Type.Optional(
             Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], {
-              ...about('Proxy workers', 'Proxy worker processes serving the front door beside the daemon: auto (one per CPU core beyond the first, at most 3) or a number; 0 serves from the daemon alone.'),
+              ...about('Proxy workers', 'Proxy worker processes serving the front door beside the daemon: auto (one per CPU core, at most 3; none on a single core) or a number; 0 serves from the daemon alone.'),
               default: D.frontDoorWorkers,
               errorMessage: 'expected "auto" or a whole number of workers from 0 to 64',
             }),

@@ -130,7 +130,7 @@ export interface ResolvedFrontDoor {
   httpPort: number;
   /** Preferred HTTPS port (0: any free one). */
   httpsPort: number;
-  /** Proxy worker processes besides the daemon ('auto': one per core beyond the first, at most 3). */
+  /** Proxy worker processes besides the daemon ('auto': one per core, at most 3; none on a single core). */
   workers: number | 'auto';
   balancer: 'least-conn' | 'round-robin' | 'p2c';
   drainTimeout: Millis;
