@@ -41,9 +41,10 @@ function shutdown(): void {
   core?.close();
   for (const s of servers.values()) s.close();
   // Open client connections are not ours to keep the process for: the daemon has stopped routing here.
+  // Exit rather than disconnect: a handle the daemon sent a moment ago may still be being acknowledged, and node's
+  // channel code throws when it is torn down under that (seen when `up` was stopped right after it started).
   setTimeout(() => process.exit(0), 100).unref();
   process.exitCode = 0;
-  process.disconnect?.();
 }
 
 // Ctrl-C in the terminal of an attached `up` reaches the whole process group: the daemon decides when its workers

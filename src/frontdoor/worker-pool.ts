@@ -106,7 +106,11 @@ export function startWorkerPool(opts: {
         waiter?.(m);
       } else if (m.t === 'listen-failed') log.warn(`front door worker ${child.pid}: listener ${m.id}: ${m.error}`);
     });
-    child.on('error', (err) => log.warn(`front door worker: ${err.message}`));
+    // A message still on its way when the pool closes fails with EPIPE/EINVAL: expected then, not worth a warning.
+    child.on('error', (err) => {
+      if (closing) log.debug(`front door worker ${child.pid}: ${err.message}`);
+      else log.warn(`front door worker ${child.pid}: ${err.message}`);
+    });
     child.once('exit', (code, signal) => {
       workers.delete(w);
       for (const waiter of w.pending.values()) waiter({ t: 'drained', req: 0, idle: true });
