@@ -7,7 +7,7 @@
 // It prints a summary (progress on stderr) and writes bench/results/frontdoor-<timestamp>.json; it asserts nothing.
 // Every process it starts is stopped at the end, by pid (the daemon by `machineroom down`), even on error or Ctrl-C.
 import { Agent } from 'node:http';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -33,6 +33,7 @@ import {
   traffic,
 } from './frontdoor-ours.js';
 import type { DelaySamples, Ours } from './frontdoor-ours.js';
+import { busyShare, markdown, table } from './report.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name]);
@@ -222,16 +223,6 @@ interface ChurnRun {
   raw: string;
 }
 
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function markdown(headers: string[], rows: string[][]): string {
-  return [`| ${headers.join(' | ')} |`, `| --- |${' ---: |'.repeat(headers.length - 1)}`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 function stats(xs: number[]): { n: number; p50: number; p99: number; max: number; min: number } {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s.length ? s[s.length - 1]! : NaN, min: s.length ? s[0]! : NaN };
@@ -240,20 +231,6 @@ function stats(xs: number[]): { n: number; p50: number; p99: number; max: number
 function version(cmd: string, args: string[], re: RegExp): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return re.exec(`${r.stdout}${r.stderr}`)?.[1] ?? '?';
-}
-
-async function busyShare(ms: number): Promise<number> {
-  const read = (): number[] => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  try {
-    const a = read();
-    await sleep(ms);
-    const b = read();
-    const d = b.map((v, i) => v - a[i]!);
-    const total = d.reduce((x, y) => x + y, 0);
-    return total > 0 ? (total - d[3]! - d[4]!) / total : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import type { MachineroomEvent } from '../src/supervisor/index.js';
 import { clockTicksPerSecond } from '../src/proc/index.js';
 import { quantile } from './bus-http.js';
 import { freePort, sleep } from './bus-procs.js';
+import { busyShare, markdown, table } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'machineroom.js');
@@ -179,31 +180,6 @@ function stats(xs: number[]): { n: number; median: number; p90: number; min: num
 
 function fmt(x: number | undefined, digits = 0): string {
   return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function markdown(headers: string[], rows: string[][]): string {
-  const cell = (c: string): string => c.replace(/\|/g, '\\|');
-  return [`| ${headers.map(cell).join(' | ')} |`, `| --- |${' ---: |'.repeat(headers.length - 1)}`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
-}
-
-async function busyShare(ms: number): Promise<number> {
-  const read = (): number[] => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  try {
-    const a = read();
-    await sleep(ms);
-    const b = read();
-    const d = b.map((v, i) => v - a[i]!);
-    const total = d.reduce((x, y) => x + y, 0);
-    return total > 0 ? (total - d[3]! - d[4]!) / total : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 /** When the machine booted, in ms since the epoch, from /proc/uptime (10 ms resolution, unlike btime's 1 s). */
