@@ -5,6 +5,7 @@ import { statePaths } from '../state/index.js';
 import type { MachineMode, ResolvedBus, ResolvedConfig, ResolvedFrontDoor } from '../config/index.js';
 import type { Verb } from './args.js';
 import { flag, str } from './args.js';
+import { apiPortOf } from './project.js';
 
 function busSettings(json: string | undefined): ResolvedBus {
   const defaults: ResolvedBus = { datacenter: 'dc1', node: 'machineroom', domain: 'consul', dnsPort: 8600, recursors: [], enableScriptChecks: false };
@@ -54,23 +55,32 @@ export const daemonVerb: Verb = {
   },
   async run(args) {
     const dir = str(args, 'dir');
-    const name = str(args, 'name');
-    if (!dir || !name) throw new MachineroomError('ERR_USAGE', '__daemon needs --dir and --name');
+    if (!dir) throw new MachineroomError('ERR_USAGE', '__daemon needs --dir');
     const paths = statePaths(dir);
-    const config = flag(args, 'config-stdin') ? readStdinJson<ResolvedConfig>() : undefined;
+    // With --config-stdin the settings come from the config `up` pipes in (it spawns the daemon before it has loaded
+    // the config, so both boot at once); loading the daemon's modules overlaps the wait.
+    const [config] = await Promise.all([flag(args, 'config-stdin') ? readStdinJson<ResolvedConfig>() : undefined, import('../daemon/index.js')]);
+    if (flag(args, 'config-stdin') && !config) return EXIT_OK; // `up` found no usable config: nothing to start
+    const name = config?.name ?? str(args, 'name');
+    if (!name) throw new MachineroomError('ERR_USAGE', '__daemon needs --name or --config-stdin');
     let daemon;
     try {
       const { startDaemon } = await import('../daemon/index.js');
-      daemon = await startDaemon({ projectDir: dir, project: name, machineMode: (str(args, 'mode') ?? 'loopback') as MachineMode, apiPort: Number(str(args, 'api-port') ?? 8500), bus: busSettings(str(args, 'bus')), frontDoor: frontDoorSettings(str(args, 'front-door')), attached: false });
+      daemon = await startDaemon({
+        projectDir: dir,
+        project: name,
+        machineMode: config?.machineMode ?? ((str(args, 'mode') ?? 'loopback') as MachineMode),
+        apiPort: config ? apiPortOf(config) : Number(str(args, 'api-port') ?? 8500),
+        bus: config?.bus ?? busSettings(str(args, 'bus')),
+        frontDoor: config?.frontDoor ?? frontDoorSettings(str(args, 'front-door')),
+        attached: false,
+      });
     } catch (err) {
       const e = err instanceof MachineroomError ? err : new MachineroomError('ERR_INTERNAL', (err as Error).message);
       writeFileSync(`${paths.dir}/daemon-error.json`, JSON.stringify({ code: e.code, message: e.message }));
       throw e;
     }
-    if (config) {
-      const resolved = await config;
-      if (resolved) await daemon.room.apply(resolved).catch((err: unknown) => process.stderr.write(`applying the config from up: ${(err as Error).message}\n`));
-    }
+    if (config) await daemon.room.apply(config).catch((err: unknown) => process.stderr.write(`applying the config from up: ${(err as Error).message}\n`));
     let signals = 0;
     const onSignal = () => {
       signals += 1;

@@ -43,3 +43,14 @@ export async function requireDaemon(args: VerbArgs): Promise<{ room: MachineRoom
   if (!found) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `the project in ${dirname(paths.dir)} is not up; start it with \`machineroom up\` (or \`up -d\` to run it in the background)`);
   return { ...found, paths };
 }
+
+/** The daemon's API port: MACHINEROOM_API_PORT (0: any free port) over the config's api_port. */
+export function apiPortOf(config: ResolvedConfig): number {
+  const env = process.env.MACHINEROOM_API_PORT;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new MachineroomError('ERR_USAGE', `MACHINEROOM_API_PORT: expected a port 0-65535, got "${env}"`);
+    return n;
+  }
+  return config.apiPort;
+}

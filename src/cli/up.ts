@@ -1,5 +1,6 @@
 // `machineroom up`: start the project (attached: the daemon runs in this process), or reconcile a running one to the config.
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK, isErrorCode } from '../errors/index.js';
@@ -12,8 +13,8 @@ import type { StatePaths } from '../state/index.js';
 import { setLogSink } from '../log/index.js';
 import type { LogLine } from '../supervisor/index.js';
 import type { Verb, VerbArgs } from './args.js';
-import { flag, str } from './args.js';
-import { loadProjectConfig } from './project.js';
+import { flag, str, strs } from './args.js';
+import { apiPortOf, findProjectDir, loadProjectConfig } from './project.js';
 import { formatLogLine, humanDuration, paint, useColor } from './output.js';
 import { renderSummary, watchStartup } from './startup-view.js';
 
@@ -36,15 +37,6 @@ function selectServices(config: ResolvedConfig, names: string[], alreadyRunning:
   return { ...config, services: Object.fromEntries(Object.entries(config.services).filter(([n]) => keep.has(n))), order: config.order.filter((n) => keep.has(n)) };
 }
 
-function apiPortOf(config: ResolvedConfig): number {
-  const env = process.env.MACHINEROOM_API_PORT;
-  if (env !== undefined && env !== '') {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new MachineroomError('ERR_USAGE', `MACHINEROOM_API_PORT: expected a port 0-65535, got "${env}"`);
-    return n;
-  }
-  return config.apiPort;
-}
 
 /** Says which KV seeds were written and which stored values differ from their seed (values are not printed: they may be secret). */
 function reportSeeds(result: ApplyResult): void {
@@ -86,22 +78,24 @@ async function waitOrReport(room: MachineRoom, args: VerbArgs, showSummary: bool
   return EXIT_FAILURE;
 }
 
-/** Starts the daemon as a background process and waits until it answers. */
-async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths): Promise<void> {
+/** Spawns `__daemon` for a project, waiting for its config on stdin (its node boot overlaps the CLI's config work). */
+function spawnDaemonProcess(paths: StatePaths, projectDir: string): ChildProcess {
   ensureStateDir(paths);
-  const errorFile = `${paths.dir}/daemon-error.json`;
-  rmSync(errorFile, { force: true });
+  rmSync(`${paths.dir}/daemon-error.json`, { force: true });
   const bin = fileURLToPath(new URL('../../../bin/machineroom.js', import.meta.url));
   const fd = openSync(paths.daemonLog, 'a');
-  const child = spawn(process.execPath, [bin, '__daemon', '--dir', config.projectDir, '--name', config.name, '--mode', config.machineMode, '--api-port', String(apiPortOf(config)), '--bus', JSON.stringify(config.bus), '--front-door', JSON.stringify(config.frontDoor), '--config-stdin'], {
-    detached: true,
-    stdio: ['pipe', fd, fd],
-    env: process.env,
-  });
+  const child = spawn(process.execPath, [bin, '__daemon', '--dir', projectDir, '--config-stdin'], { detached: true, stdio: ['pipe', fd, fd], env: process.env });
   closeSync(fd);
-  // The config goes with the daemon (through a pipe: it may hold secret values), which applies it the moment it is
-  // up, instead of waiting for this process to notice and send it.
   child.stdin?.on('error', () => undefined);
+  return child;
+}
+
+/** Starts the daemon as a background process (or feeds the one spawned early) and waits until it answers. */
+async function spawnDetachedDaemon(config: ResolvedConfig, paths: StatePaths, early?: ChildProcess): Promise<void> {
+  const errorFile = `${paths.dir}/daemon-error.json`;
+  const child = early ?? spawnDaemonProcess(paths, config.projectDir);
+  // The config goes to the daemon (through a pipe: it may hold secret values), which starts from it and applies it the
+  // moment it is up, instead of waiting for this process to notice and send it.
   child.stdin?.end(JSON.stringify(config));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
@@ -171,9 +165,9 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   }
 }
 
-async function upDetached(config: ResolvedConfig, args: VerbArgs, paths: StatePaths): Promise<number> {
+async function upDetached(config: ResolvedConfig, args: VerbArgs, paths: StatePaths, early?: ChildProcess): Promise<number> {
   try {
-    await spawnDetachedDaemon(config, paths);
+    await spawnDetachedDaemon(config, paths, early);
   } catch (err) {
     if (!isErrorCode(err, 'ERR_DAEMON_RUNNING')) throw err;
     // Another `up` won the race to start the daemon: reconcile through it instead.
@@ -230,13 +224,36 @@ export const upVerb: Verb = {
     'any-version': { type: 'boolean', description: 'talk to a running daemon of another machineroom version' },
   },
   async run(args) {
-    const config = await loadProjectConfig(args);
+    const detached = flag(args, 'detach') || flag(args, 'wait');
+    // No daemon yet and one will run in the background: start it now, so it boots while the config is loaded.
+    let early: ChildProcess | undefined;
+    let earlyDir: string | undefined;
+    if (detached) {
+      earlyDir = findProjectDir(process.cwd(), strs(args, 'file'));
+      const guess = statePaths(earlyDir);
+      if (!readLiveDaemon(guess)) early = spawnDaemonProcess(guess, earlyDir);
+    }
+    let config: ResolvedConfig;
+    try {
+      config = await loadProjectConfig(args);
+    } catch (err) {
+      early?.stdin?.end(); // no config: it exits without starting
+      throw err;
+    }
     const paths = statePaths(config.projectDir);
+    if (early && earlyDir !== config.projectDir) {
+      // The config lives elsewhere than the directory guessed from cwd: that daemon exits unstarted.
+      early.stdin?.end();
+      early = undefined;
+    }
     const existing = await connectToDaemon(paths, { anyVersion: flag(args, 'any-version') });
     const running = existing ? (await existing.room.status()).services.map((s) => s.name) : [];
     const selected = selectServices(config, args.positionals, running);
-    if (existing) return upReconcile(selected, args, existing.room);
-    if (flag(args, 'detach') || flag(args, 'wait')) return upDetached(selected, args, paths);
+    if (existing) {
+      early?.stdin?.end();
+      return upReconcile(selected, args, existing.room);
+    }
+    if (detached) return upDetached(selected, args, paths, early);
     return upAttached(selected);
   },
 };
