@@ -468,10 +468,10 @@ let lastRun: DemoRun | undefined;
 
 /** The phases of an `up`, in order; the rows without `sub` add up to the total. */
 const PHASES: { label: string; from: keyof Milestones; to: keyof Milestones; sub?: boolean; offPath?: boolean }[] = [
-  { label: 'CLI start → daemon process exists (CLI boot, config load, spawn)', from: 'cli', to: 'daemonProcess' },
-  { label: 'daemon process → startedAt in daemon.json (node boot, imports, sweep)', from: 'daemonProcess', to: 'daemonRecord' },
+  { label: 'CLI start → daemon process exists (CLI boot, spawn; the config loads meanwhile)', from: 'cli', to: 'daemonProcess' },
+  { label: 'daemon process → startedAt in daemon.json (node boot, imports, the piped config, sweep)', from: 'daemonProcess', to: 'daemonRecord' },
   { label: 'startedAt → "daemon up" event (API, bus, DNS, front door, watchdog)', from: 'daemonRecord', to: 'daemonUp' },
-  { label: '"daemon up" → config applied (CLI finds daemon.json, connects, PUT config)', from: 'daemonUp', to: 'configApplied' },
+  { label: '"daemon up" → config applied (the daemon applies the piped config)', from: 'daemonUp', to: 'configApplied' },
   { label: 'config applied → database starting (lease, launch hook: engine, credentials, cluster)', from: 'configApplied', to: 'dbStarting' },
   { label: '  of which initdb', from: 'initdbBegin', to: 'initdbDone', sub: true },
   { label: 'database starting → started (spawn: cgroup join, setpriv)', from: 'dbStarting', to: 'dbStarted' },
