@@ -223,7 +223,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         if (cgroupDir) removeCgroup(cgroupDir);
         await logs.close();
         await events.close();
-        watchdog?.stdin?.end();
+        watchdog?.stdin?.end('exit\n'); // a clean exit: the watchdog leaves without sweeping
         resolveStopped();
       })();
       return shutdownPromise;

@@ -17,7 +17,12 @@ const sweep = async () => {
   await sweepLeftovers(statePaths(projectDir), projectId, cgroupRel || undefined, 2000).catch(() => undefined);
   process.exit(0);
 };
-process.stdin.on('data', () => undefined);
-process.stdin.on('end', () => void sweep());
-process.stdin.on('close', () => void sweep());
+// A daemon that shut down cleanly says so before it closes the pipe: everything is stopped already, and a sweep now
+// could hit the next daemon of the same project (same MR_PROJECT_ID, same cgroup) that `up` starts right after `down`.
+let cleanExit = false;
+process.stdin.on('data', (chunk: Buffer) => {
+  if (chunk.toString('utf8').includes('exit')) cleanExit = true;
+});
+process.stdin.on('end', () => (cleanExit ? process.exit(0) : void sweep()));
+process.stdin.on('close', () => (cleanExit ? process.exit(0) : void sweep()));
 process.stdin.on('error', () => void sweep());

@@ -3,7 +3,7 @@
 // snapshot/restore, and a SIGKILLed Postgres that turns critical, makes alpha answer 503 and comes back with its data.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, delimiter } from 'node:path';
 import pg from 'pg';
@@ -59,9 +59,22 @@ test('the seed demo: embedded Postgres 18, counts per host, credentials through 
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const env = testEnv({ PATH: pathWithoutPostgres() });
   const cli = (args: string[], timeoutMs = 180_000) => runCli(args, { cwd: dir, env, timeoutMs });
+  /** The instances' own last lines and the daemon's last events, for a failure message. */
+  const diagnose = (): string => {
+    const logs = join(dir, '.machineroom', 'logs');
+    const tail = (file: string, n: number) => {
+      try {
+        return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+      } catch {
+        return '(none)';
+      }
+    };
+    const files = existsSync(logs) ? readdirSync(logs).filter((f) => /^(alpha|beta|database)/.test(f)) : [];
+    return [...files.map((f) => `--- ${f}\n${tail(join(logs, f), 15)}`), `--- events\n${tail(join(dir, '.machineroom', 'events.jsonl'), 40)}`].join('\n');
+  };
 
   const up = await cli(['up', '-d', '--wait']);
-  assert.equal(up.code, 0, `up failed:\n${up.stdout}\n${up.stderr}`);
+  assert.equal(up.code, 0, `up failed:\n${up.stdout}\n${up.stderr}\n${diagnose()}`);
   const record = JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { httpPort: number; apiPort: number };
   const port = record.httpPort;
   const alpha = `alpha.localhost:${port}`;
@@ -146,7 +159,7 @@ test('the seed demo: embedded Postgres 18, counts per host, credentials through 
   const before = (await counts()).total;
   assert.equal((await cli(['down'])).code, 0);
   const again = await cli(['up', '-d', '--wait']);
-  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}\n${diagnose()}`);
   const port2 = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { httpPort: number }).httpPort;
   const after2 = await waitFor('alpha answers after up', async () => {
     const r = await get(port2, `alpha.localhost:${port2}`);
