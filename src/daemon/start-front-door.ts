@@ -154,10 +154,10 @@ export async function startFrontDoor(opts: {
       if (!server) return;
       serviceListeners.delete(service);
       const id = `svc:${service}`;
-      pool?.unlisten(id);
       const at = listeners.findIndex((l) => l.spec.id === id);
       if (at >= 0) listeners.splice(at, 1);
-      await closeServer(server);
+      // Every process lets go of the socket before the caller releases the address (to another machine or project).
+      await Promise.all([pool?.unlisten(id), closeServer(server)]);
     };
     return {
       port,

@@ -13,7 +13,7 @@ import { tlsContextsFor } from './tls-contexts.js';
 export type ToWorker =
   | { t: 'init'; options: CoreOptions; stateDir?: string }
   | { t: 'listen'; spec: ListenerSpec }
-  | { t: 'unlisten'; id: string }
+  | { t: 'unlisten'; id: string; req: number }
   | { t: 'state'; state: RoutingState }
   | { t: 'drain'; req: number; id: string; timeoutMs: number }
   | { t: 'stats'; req: number }
@@ -25,6 +25,7 @@ export type FromWorker =
   | { t: 'listening'; id: string }
   | { t: 'listen-failed'; id: string; error: string }
   | { t: 'drained'; req: number; idle: boolean }
+  | { t: 'unlistened'; req: number }
   | { t: 'stats'; req: number; stats: ReturnType<ReturnType<typeof createFrontDoorCore>['rawStats']> }
   | { t: 'access'; entry: AccessEntry };
 
@@ -78,10 +79,16 @@ process.on('message', (m: ToWorker, handle?: NetServer) => {
       }
       return;
     }
-    case 'unlisten':
-      servers.get(m.id)?.close();
+    case 'unlisten': {
+      // Acknowledged once this process has let go of the listening socket: only then may the daemon hand its address
+      // to someone else (a socket shared across processes stays bound until the last one closes it).
+      const server = servers.get(m.id);
       servers.delete(m.id);
+      if (!server) return send({ t: 'unlistened', req: m.req });
+      server.close();
+      setImmediate(() => send({ t: 'unlistened', req: m.req }));
       return;
+    }
     case 'state':
       if (core) core.apply(m.state);
       else pendingState = m.state;

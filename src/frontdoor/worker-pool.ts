@@ -13,6 +13,8 @@ import type { FromWorker, ToWorker } from './worker-main.js';
 
 const log = createLogger('frontdoor');
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+/** How long to wait for a worker to let go of a listening socket. */
+const UNLISTEN_TIMEOUT_MS = 2000;
 /** How long a worker may take to answer a stats request before it is left out. */
 const STATS_TIMEOUT_MS = 1000;
 
@@ -24,7 +26,8 @@ export interface WorkerPool {
   broadcast(state: RoutingState): void;
   /** Serves one more listener in every worker (and in workers started later). */
   listen(spec: ListenerSpec, server: NetServer): void;
-  unlisten(id: string): void;
+  /** Stops every worker listening on `id`; resolves when each has let go of the socket (or a timeout passed). */
+  unlisten(id: string): Promise<void>;
   /** Resolves when every worker has nothing in flight to the instance (or the timeout passed). */
   drain(id: string, timeoutMs: number): Promise<void>;
   stats(): Promise<RawInstanceStats[][]>;
@@ -100,7 +103,7 @@ export function startWorkerPool(opts: {
     workers.add(w);
     child.on('message', (m: FromWorker) => {
       if (m.t === 'access') opts.onAccess?.(m.entry);
-      else if (m.t === 'drained' || m.t === 'stats') {
+      else if (m.t === 'drained' || m.t === 'stats' || m.t === 'unlistened') {
         const waiter = w.pending.get(m.req);
         w.pending.delete(m.req);
         waiter?.(m);
@@ -144,10 +147,10 @@ export function startWorkerPool(opts: {
       opts.listeners.push({ spec, server });
       for (const w of workers) post(w, { t: 'listen', spec }, server);
     },
-    unlisten(id) {
+    async unlisten(id) {
       const at = opts.listeners.findIndex((l) => l.spec.id === id);
       if (at >= 0) opts.listeners.splice(at, 1);
-      for (const w of workers) post(w, { t: 'unlisten', id });
+      await Promise.all([...workers].map((w) => request(w, (req) => ({ t: 'unlisten', id, req }), UNLISTEN_TIMEOUT_MS)));
     },
     async drain(id, timeoutMs) {
       await Promise.all([...workers].map((w) => request(w, (req) => ({ t: 'drain', req, id, timeoutMs }), timeoutMs + 1000)));

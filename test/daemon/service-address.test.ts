@@ -3,7 +3,9 @@
 // on it as <NAME>_HOST, <NAME>_PORT and <NAME>_URL (a Kubernetes ClusterIP on one machine).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeProject, runCli, cleanupProject, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 
@@ -139,4 +141,26 @@ test('service addresses in port mode: a leased port on 127.0.0.1', async () => {
   assert.ok(m, up.stdout);
   const body = await httpJson(`http://127.0.0.1:${m[1]}/`);
   assert.match(body.id ?? '', /api\.1/);
+});
+
+test('a removed service\'s address is free the moment up returns (every front-door process has let go of it)', async () => {
+  const [apiPort, webPort] = [await freePort(), await freePort()];
+  const config = (withApi: boolean) =>
+    ['name: addrfree', 'services:', ...(withApi ? ['  api:', '    command: node server.js', `    port: ${apiPort}`, '    health: { http: /health, interval: 500ms }'] : []), '  web:', '    command: node server.js', `    port: ${webPort}`, ''].join('\n');
+  const dir = makeProject({ 'server.js': SERVER_JS, 'machineroom.yml': config(true) });
+  dirs.push(dir);
+  const up = await runCli(['up', '-d', '--wait'], { cwd: dir });
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const status = JSON.parse((await runCli(['ps', '--json'], { cwd: dir })).stdout) as { services: { name: string; address?: string }[] };
+  const address = new URL(status.services.find((s) => s.name === 'api')!.address!);
+  assert.equal(Number(address.port), apiPort);
+  writeFileSync(join(dir, 'machineroom.yml'), config(false));
+  const again = await runCli(['up', '-d'], { cwd: dir });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  // Bound exclusively at once: no process of the front door (daemon or worker) still holds the socket.
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: address.hostname, port: apiPort, exclusive: true }, () => server.close(() => resolve()));
+  });
 });
