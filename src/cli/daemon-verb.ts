@@ -27,7 +27,7 @@ function frontDoorSettings(json: string | undefined): ResolvedFrontDoor {
   }
 }
 
-/** The whole of stdin as JSON; undefined when it is empty or not JSON (then `up` sends the config over the API). */
+/** The whole of stdin as JSON; undefined when it is empty or not JSON (`up` found no usable config). */
 async function readStdinJson<T>(): Promise<T | undefined> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -59,13 +59,12 @@ export const daemonVerb: Verb = {
     const paths = statePaths(dir);
     // With --config-stdin the settings come from the config `up` pipes in (it spawns the daemon before it has loaded
     // the config, so both boot at once); loading the daemon's modules overlaps the wait.
-    const [config] = await Promise.all([flag(args, 'config-stdin') ? readStdinJson<ResolvedConfig>() : undefined, import('../daemon/index.js')]);
+    const [config, { startDaemon }] = await Promise.all([flag(args, 'config-stdin') ? readStdinJson<ResolvedConfig>() : undefined, import('../daemon/index.js')]);
     if (flag(args, 'config-stdin') && !config) return EXIT_OK; // `up` found no usable config: nothing to start
     const name = config?.name ?? str(args, 'name');
     if (!name) throw new MachineroomError('ERR_USAGE', '__daemon needs --name or --config-stdin');
     let daemon;
     try {
-      const { startDaemon } = await import('../daemon/index.js');
       daemon = await startDaemon({
         projectDir: dir,
         project: name,

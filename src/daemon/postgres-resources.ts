@@ -22,6 +22,7 @@ import {
   serverCommand,
   serverUser,
   snapshotDataDir,
+  SUPERUSER,
   waitReady,
 } from '../postgres/index.js';
 import type { PgConn } from '../postgres/index.js';
@@ -73,7 +74,6 @@ interface Known {
   provisioning?: { done: boolean; error?: string };
   /** Where the server listens (its machine), once launched. */
   listen?: { host: string; port: number };
-  provisioned?: Promise<void>;
 }
 
 /** Creates the resource manager. */
@@ -146,7 +146,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     const command = serverCommand(engine, { dataDir, host, port, settings: pg.settings, name: spec.name });
     const owner = pg.databases[0]!;
     const probeConn: PgConn = { host, port, user: owner.user, password: passwordOf(k, owner) ?? '', database: owner.name };
-    const superuser: PgConn = { host, port, user: 'postgres', password: k.credentials.superPassword, database: 'postgres' };
+    const superuser: PgConn = { host, port, user: SUPERUSER, password: k.credentials.superPassword, database: 'postgres' };
     return {
       argv: command.argv,
       env: command.env,
@@ -160,7 +160,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       },
       onStarted: (pid) => {
         k.provisioning = { done: false };
-        k.provisioned = provisionWhenReady(spec, instance, superuser, k, pid);
+        void provisionWhenReady(spec, instance, superuser, k, pid);
       },
     };
   }
@@ -208,8 +208,8 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       if (!gone.signal.aborted) {
         deps.endStart(instance);
         deps.probeNow(instance);
+        deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
       }
-      if (!gone.signal.aborted) deps.emit({ type: 'error', level: 'error', service: spec.name, instance, message: `${instance}: provisioning failed: ${(err as Error).message}` });
     } finally {
       clearInterval(watch);
     }
@@ -342,8 +342,8 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       } finally {
         supervisor.startService(name);
       }
+      // Healthy implies provisioned and published (the check waits for both).
       await waitHealthy(supervisor, name, 120_000);
-      await k.provisioned;
       return infoOf(name, k);
     },
   };

@@ -17,8 +17,9 @@ const sweep = async () => {
   await sweepLeftovers(statePaths(projectDir), projectId, cgroupRel || undefined, 2000).catch(() => undefined);
   process.exit(0);
 };
-// A daemon that shut down cleanly says so before it closes the pipe: everything is stopped already, and a sweep now
-// could hit the next daemon of the same project (same MR_PROJECT_ID, same cgroup) that `up` starts right after `down`.
+// A daemon that shut down cleanly says so before it closes the pipe: everything is stopped already (and `down` sweeps
+// on its own), so a sweep here is work for nothing that races the next daemon of the same project (same MR_PROJECT_ID,
+// same cgroup).
 let cleanExit = false;
 process.stdin.on('data', (chunk: Buffer) => {
   if (chunk.toString('utf8').includes('exit')) cleanExit = true;

@@ -1,9 +1,10 @@
 // The dedicated account the server runs as when machineroom runs as root: postgres refuses to run as root.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MachineroomError } from '../errors/index.js';
 import type { PgUser } from './types.js';
+import { runBinary } from './run-binary.js';
+import type { BinaryResult } from './run-binary.js';
 
 /** The account's name: one per machine, shared by every project's servers (each data dir is still 0700). */
 export const SERVER_USER_NAME = 'machineroom-pg';
@@ -20,13 +21,9 @@ export function serverUser(): Promise<PgUser | undefined> {
   return cached;
 }
 
-function exec(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
-    });
-  });
+/** Runs a system tool (getent, useradd); rejects only when it cannot be started. */
+function exec(file: string, args: string[]): Promise<BinaryResult> {
+  return runBinary(file, args, { timeoutMs: 30_000 });
 }
 
 async function lookupUser(name: string): Promise<PgUser | undefined> {
@@ -61,7 +58,7 @@ async function ensureUser(name: string): Promise<PgUser> {
     if (found) return found;
     // A group left by a removed user makes --user-group fail: join it instead.
     const group = (await groupExists(name)) ? ['-g', name] : ['--user-group'];
-    let r: { code: number; stdout: string; stderr: string };
+    let r: BinaryResult;
     try {
       r = await exec('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', ...group, name]);
     } catch (err) {

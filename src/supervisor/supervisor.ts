@@ -342,6 +342,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       try {
         if (!deps.launch) throw new Error('this daemon cannot run database resources');
         inst.warning = 'preparing its data';
+        inst.startedAt = Date.now(); // a launch that fails at once counts as a quick exit (backoff, crash loop)
         launch = await deps.launch(inst.spec, machine, inst.name, (text) => {
           if (inst.state === 'starting') inst.warning = text;
         });
@@ -436,26 +437,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     queueReconcile();
   }
 
-  /** A resource that could not be prepared: reported, and retried with the restart backoff (its cause may pass). */
+  /** A resource that could not be prepared ends like a process that failed to start: the restart policy and backoff apply. */
   function onLaunchFailure(inst: Instance, message: string): void {
-    event({ type: 'error', level: 'error', service: inst.service, instance: inst.name, message: `${inst.name} could not start: ${message}` });
-    inst.lastExit = { code: null, signal: null, at: Date.now() };
     inst.warning = message;
-    inst.quickExits += 1;
-    if (shuttingDown || closed || inst.spec.restart.policy === 'no' || inst.quickExits >= CRASHLOOP_AFTER) {
-      inst.state = 'failed';
-      queueReconcile();
-      return;
-    }
-    const { backoff, maxBackoff } = inst.spec.restart;
-    const delay = Math.min(backoff * 2 ** (inst.quickExits - 1), maxBackoff);
-    inst.state = 'backoff';
-    event({ type: 'restarting', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} retrying in ${secondsText(delay)}` });
-    inst.backoffTimer = setTimeout(() => {
-      delete inst.backoffTimer;
-      if (inst.state !== 'backoff') return;
-      void spawnInstance(inst);
-    }, delay);
+    onExit(inst, { code: null, signal: null, at: Date.now() }, message);
   }
 
   /** Registers the instance's services (and registrator-convention checks) on its machine's node. */

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { alive, childrenWith, makeProject, runCli, cliJson, cleanupProject, scanInstances, startCli, testEnv, waitFor, SERVER_JS } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import type { RoomStatus } from '../../src/client/index.js';
-import { listProcessStats, readCmdline } from '../../src/proc/index.js';
 
 const dirs: string[] = [];
 const strays: number[] = [];
@@ -120,32 +119,4 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group of an attached up)
   await waitFor('the front door workers gone', () => workers.every((p) => !alive(p)), 20_000);
   assert.doesNotMatch(out, /front door worker \d+ exited/, 'workers leave with the daemon, not on the terminal signal');
   assert.doesNotMatch(out, /EPIPE/);
-});
-
-test('down then up at once: the old daemon\'s watchdog leaves without sweeping the new daemon\'s instances', async () => {
-  const port = await freePort();
-  const dir = makeProject({ 'server.js': SERVER_JS, 'machineroom.yml': `services:\n  web:\n    command: node server.js\n    replicas: 2\n    port: ${port}\n    health: { tcp: true, interval: 1s }\n` });
-  dirs.push(dir);
-  const watchdogsOf = () =>
-    listProcessStats()
-      .filter((s) => {
-        const cmd = (readCmdline(s.pid) ?? []).join(' ');
-        return cmd.includes('watchdog-main.js') && cmd.includes(dir);
-      })
-      .map((s) => s.pid);
-  for (let round = 1; round <= 3; round++) {
-    const up = await runCli(['up', '-d', '--wait'], { cwd: dir });
-    assert.equal(up.code, 0, up.stdout + up.stderr);
-    const oldWatchdogs = watchdogsOf();
-    assert.equal(oldWatchdogs.length, 1, 'one watchdog per daemon');
-    assert.equal((await runCli(['down'], { cwd: dir })).code, 0);
-    const again = await runCli(['up', '-d', '--wait'], { cwd: dir });
-    assert.equal(again.code, 0, again.stdout + again.stderr);
-    const before = (await cliJson<RoomStatus>(['ps', '--json'], dir)).instances.map((i) => i.pid);
-    await waitFor('the old watchdog gone', () => oldWatchdogs.every((p) => !alive(p)), 20_000);
-    const after = await cliJson<RoomStatus>(['ps', '--json'], dir);
-    assert.deepEqual(after.instances.map((i) => i.pid), before, `round ${round}: the new instances were not touched`);
-    assert.ok(after.instances.every((i) => i.state === 'running' && i.restarts === 0), JSON.stringify(after.instances.map((i) => [i.name, i.state, i.restarts])));
-    assert.equal((await runCli(['down'], { cwd: dir })).code, 0);
-  }
 });
