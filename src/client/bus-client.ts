@@ -1,5 +1,7 @@
 // A small client of the bus's Consul-compatible HTTP API, for the CLI (kv, services, watch) and tests.
 import { MachineroomError } from '../errors/index.js';
+import { httpRequest } from './http-request.js';
+import type { HttpAnswer } from './http-request.js';
 
 /** A KV entry as the HTTP API returns it (Value base64 or null). */
 export interface KvWireEntry {
@@ -30,15 +32,15 @@ export interface BusHttpClient {
 
 /** Creates a client for the API at `baseUrl` (http://127.0.0.1:8500). */
 export function createBusHttpClient(baseUrl: string): BusHttpClient {
-  async function call(method: string, path: string, body?: Buffer, signal?: AbortSignal): Promise<Response> {
+  async function call(method: string, path: string, body?: Buffer, signal?: AbortSignal): Promise<HttpAnswer> {
     try {
-      return await fetch(`${baseUrl}/v1/${path}`, { method, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
+      return await httpRequest(`${baseUrl}/v1/${path}`, { method, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `cannot reach the bus at ${baseUrl}: ${(err as Error).message}`, { cause: err });
     }
   }
-  async function failure(res: Response, what: string): Promise<MachineroomError> {
+  async function failure(res: HttpAnswer, what: string): Promise<MachineroomError> {
     const text = (await res.text()).trim();
     return new MachineroomError(res.status === 404 ? 'ERR_NOT_FOUND' : res.status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', `${what}: ${res.status} ${text}`);
   }
@@ -50,9 +52,9 @@ export function createBusHttpClient(baseUrl: string): BusHttpClient {
       if (opts.index !== undefined) q.set('index', String(opts.index));
       if (opts.wait) q.set('wait', opts.wait);
       const res = await call('GET', `kv/${enc(key)}${q.size ? `?${q}` : ''}`, undefined, opts.signal);
-      const index = Number(res.headers.get('x-consul-index') ?? 0);
+      const index = Number(res.header('x-consul-index') ?? 0);
       if (res.status === 404) {
-        await res.body?.cancel();
+        res.discard();
         return { value: undefined, index };
       }
       if (!res.ok) throw await failure(res, `GET kv/${key}`);
@@ -61,7 +63,10 @@ export function createBusHttpClient(baseUrl: string): BusHttpClient {
     async kvKeys(prefix, separator) {
       const q = new URLSearchParams({ keys: 'true', ...(separator ? { separator } : {}) });
       const res = await call('GET', `kv/${enc(prefix)}?${q}`);
-      if (res.status === 404) return [];
+      if (res.status === 404) {
+        res.discard();
+        return [];
+      }
       if (!res.ok) throw await failure(res, `GET kv/${prefix}?keys`);
       return (await res.json()) as string[];
     },

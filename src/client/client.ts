@@ -7,16 +7,14 @@ import type { LogLine, MachineroomEvent } from '../supervisor/index.js';
 import { TOKEN_HEADER, VERSION_HEADER } from './protocol.js';
 import type { ApplyResult, DaemonInfo, MachineRoom, RoomStatus, RunLease, Traffic } from './machine-room.js';
 import { VERSION } from './version.js';
+import { httpRequest } from './http-request.js';
+import type { HttpAnswer } from './http-request.js';
 
-async function* readNdjson<T>(res: Response): AsyncGenerator<T> {
-  if (!res.body) return;
+async function* readNdjson<T>(res: HttpAnswer): AsyncGenerator<T> {
   const decoder = new TextDecoder();
   let buf = '';
-  const reader = res.body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+    for await (const value of res.chunks()) {
       buf += decoder.decode(value, { stream: true });
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -27,19 +25,17 @@ async function* readNdjson<T>(res: Response): AsyncGenerator<T> {
     }
   } catch (err) {
     if ((err as Error).name !== 'AbortError') throw err;
-  } finally {
-    reader.releaseLock();
   }
 }
 
 /** A client of one daemon's control API. */
 export function createClient(baseUrl: string, token: string | undefined): MachineRoom {
-  async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    let res: Response | undefined;
+  async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<HttpAnswer> {
+    let res: HttpAnswer | undefined;
     // A keep-alive connection the daemon closed just as it was reused fails once; reads are safe to send again.
     for (let attempt = 0; !res; attempt++) {
       try {
-        res = await fetch(`${baseUrl}/v1/machineroom/${path}`, {
+        res = await httpRequest(`${baseUrl}/v1/machineroom/${path}`, {
           method,
           headers: { 'content-type': 'application/json', ...(token ? { [TOKEN_HEADER]: token } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -48,8 +44,7 @@ export function createClient(baseUrl: string, token: string | undefined): Machin
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         if (method === 'GET' && attempt === 0) continue;
-        const cause = (err as Error & { cause?: Error }).cause;
-        throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `cannot reach the daemon at ${baseUrl}: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`, { cause: err });
+        throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `cannot reach the daemon at ${baseUrl}: ${(err as Error).message}`, { cause: err });
       }
     }
     if (!res.ok) {
@@ -97,11 +92,11 @@ export async function connectToDaemon(paths: StatePaths, opts: { anyVersion?: bo
   const record = readLiveDaemon(paths);
   if (!record) return undefined;
   const room = createClient(`http://${record.apiHost}:${record.apiPort}`, readToken(paths));
-  const res = await fetch(`http://${record.apiHost}:${record.apiPort}/v1/machineroom/version`).catch((err: unknown) => {
+  const res = await httpRequest(`http://${record.apiHost}:${record.apiPort}/v1/machineroom/version`).catch((err: unknown) => {
     throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', `the daemon (pid ${record.pid}) does not answer on ${record.apiHost}:${record.apiPort}: ${(err as Error).message}`);
   });
-  const theirs = res.headers.get(VERSION_HEADER) ?? record.version;
-  await res.body?.cancel();
+  const theirs = res.header(VERSION_HEADER) ?? record.version;
+  res.discard();
   if (theirs !== VERSION && !opts.anyVersion) {
     throw new MachineroomError(
       'ERR_VERSION_MISMATCH',

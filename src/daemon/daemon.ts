@@ -36,9 +36,11 @@ import { renderMetrics } from './metrics.js';
 import { bindApiPort, createApiServer } from './listen.js';
 import type { DaemonInfo, MachineRoom, RunLease } from '../client/index.js';
 import { sweepLeftovers } from './sweep.js';
-import { VERSION } from '../client/index.js';
+import { VERSION, isFailing, isSettled } from '../client/index.js';
 
 const log = createLogger('daemon');
+/** The latest the front door's proxy workers start (normally once the first instances have settled). */
+const WORKERS_AFTER_MS = 10_000;
 
 /** How to start a daemon. */
 export interface DaemonOptions {
@@ -149,6 +151,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       settings: opts.frontDoor,
       stateDir: paths.dir,
       onWorkerCrash: (message) => events.emit({ type: 'daemon', level: 'warn', message }),
+      deferWorkers: true,
       projectId,
       entry: { pid: process.pid, startTime, dir: opts.projectDir, name: opts.project },
       ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
@@ -243,7 +246,31 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await addresses.sync(config);
       databases.sync(config);
       if (kv.seeded.length) events.emit({ type: 'config', level: 'info', message: `kv: seeded ${kv.seeded.join(', ')}` });
-      return { ...supervisor.apply(config), kv };
+      const result = supervisor.apply(config);
+      startWorkersWhenSettled();
+      return { ...result, kv };
+    };
+    // The proxy workers start once the instances have settled (or after WORKERS_AFTER_MS): their node boots would
+    // otherwise take CPU from PostgreSQL and the apps while they start; until then the daemon serves the front door.
+    let workersTimer: NodeJS.Timeout | undefined = setTimeout(() => {
+      if (!shutdownPromise) front.startWorkers();
+    }, WORKERS_AFTER_MS);
+    workersTimer.unref();
+    const startWorkersWhenSettled = (): void => {
+      if (!workersTimer) return;
+      const check = () => {
+        if (shutdownPromise) return;
+        const all = supervisor.status();
+        if (all.every((i) => isSettled(i) || isFailing(i) || i.state === 'stopped')) {
+          clearTimeout(workersTimer);
+          workersTimer = undefined;
+          // A moment later: `up --wait` returns as they settle, and its last status call should not wait on two forks.
+          setTimeout(() => {
+            if (!shutdownPromise) front.startWorkers();
+          }, 1000).unref();
+        } else setTimeout(check, 100).unref();
+      };
+      check();
     };
     // Applies run one at a time (the daemon applies the config `up` piped to it while `up` may send it again).
     let applying: Promise<unknown> = Promise.resolve();

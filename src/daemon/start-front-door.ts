@@ -37,6 +37,12 @@ export interface ServedFrontDoor {
   addServiceAddress(service: string, host: string, port: number, protocol: 'http' | 'tcp'): Promise<void>;
   removeServiceAddress(service: string): Promise<void>;
   workerPids(): number[];
+  /**
+   * Starts the proxy workers (once; a no-op with none configured). The daemon serves every listener alone until then:
+   * it starts them once the first instances have settled, so that their node boots do not take the CPU that
+   * PostgreSQL and the apps need while they start.
+   */
+  startWorkers(): void;
   close(): Promise<void>;
 }
 
@@ -82,6 +88,8 @@ export async function startFrontDoor(opts: {
   registryDir?: string;
   onAccess?: (entry: AccessEntry) => void;
   onWorkerCrash?: (message: string) => void;
+  /** Leave the workers to startWorkers() (the daemon serves alone until then). */
+  deferWorkers?: boolean;
 }): Promise<ServedFrontDoor> {
   const resolved = resolveFrontDoorOptions({
     store: opts.store,
@@ -135,7 +143,9 @@ export async function startFrontDoor(opts: {
       httpsPort = await bind({ id: 'https', kind: 'https' }, opts.settings.httpsPort, 'front_door: { https_port: } in machineroom.yml or MACHINEROOM_HTTPS_PORT=<port>', tls);
     }
     const count = workerCount(opts.settings.workers);
-    if (count > 0) {
+    let closed: Promise<void> | undefined;
+    const startWorkers = (): void => {
+      if (pool || count === 0 || closed) return;
       pool = startWorkerPool({
         count,
         options: coreOptions,
@@ -146,8 +156,8 @@ export async function startFrontDoor(opts: {
         ...(opts.onAccess ? { onAccess: opts.onAccess } : {}),
         ...(opts.onWorkerCrash ? { onCrash: opts.onWorkerCrash } : {}),
       });
-    }
-    let closed: Promise<void> | undefined;
+    };
+    if (!opts.deferWorkers) startWorkers();
     const serviceListeners = new Map<string, NetServer>();
     const removeServiceAddress = async (service: string): Promise<void> => {
       const server = serviceListeners.get(service);
@@ -186,6 +196,7 @@ export async function startFrontDoor(opts: {
       },
       removeServiceAddress,
       workerPids: () => pool?.pids() ?? [],
+      startWorkers,
       close() {
         closed ??= (async () => {
           unsubscribe();

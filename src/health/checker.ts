@@ -68,7 +68,6 @@ interface Running {
   failures: number;
   everPassed: boolean;
   stopped: boolean;
-  attempts: number;
   failedProbes: number;
   inFlight: boolean;
   startEnded: boolean;
@@ -193,9 +192,10 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     const status = nextStatus(r, current, result, now());
     setStatus(r.spec.checkId, status, result.output);
     if (r.stopped) return;
-    // Until the first pass, probe quickly (Docker's start_interval idea) so a fast app is ready fast; then every interval.
-    r.attempts += 1;
-    const delay = r.everPassed ? r.spec.health.interval : Math.min(r.spec.health.interval, Math.round(50 * 1.3 ** r.attempts), 1000);
+    // Until the first pass, probe quickly (Docker's start_interval idea) so an app is ready the moment it answers: the
+    // wait between probes is a quarter of the time since the start (at least 100 ms, at most 1 s or the interval), so
+    // the readiness it reports is never late by more than that share; then every interval.
+    const delay = r.everPassed ? r.spec.health.interval : Math.min(r.spec.health.interval, 1000, Math.max(100, Math.round((now() - r.startedAt) / 4)));
     r.timer = setTimeout(() => void tick(r), delay);
   }
 
@@ -220,7 +220,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
   const checker: HealthChecker = {
     add(spec) {
       registerRecord(spec, spec.health.kind, `waiting for the first ${describe(spec.health, spec.address, spec.port)}`);
-      const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, attempts: 0, failedProbes: 0, inFlight: false, startEnded: false };
+      const r: Running = { spec, startedAt: now(), timer: undefined, successes: 0, failures: 0, everPassed: false, stopped: false, failedProbes: 0, inFlight: false, startEnded: false };
       running.set(spec.checkId, r);
       r.timer = setTimeout(() => void tick(r), Math.min(50, spec.health.interval));
     },

@@ -1,6 +1,8 @@
 // The service bus's key/value store through the Consul HTTP API: where the bus is (CONSUL_HTTP_ADDR, as Consul's own
 // tools read it) and a watch on a key prefix with blocking queries, following Consul's rules for the index
 // (https://developer.hashicorp.com/consul/api-docs/features/blocking).
+import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /** The bus's base URL from CONSUL_HTTP_ADDR: "127.0.0.1:8500" or "http://127.0.0.1:8500" (https with CONSUL_HTTP_SSL=true). */
 export function busUrl(env = process.env) {
@@ -14,12 +16,31 @@ export function busHeaders(env = process.env) {
   return env.CONSUL_HTTP_TOKEN ? { 'x-consul-token': env.CONSUL_HTTP_TOKEN } : {};
 }
 
-/** A short description of a failed request: fetch's "fetch failed" hides the reason in `cause`. */
+/** A short description of a failed request: the socket's error code and message, or the timeout. */
 export function describeError(err) {
-  const cause = err?.cause;
   if (err?.name === 'TimeoutError') return 'no answer in time';
-  if (cause?.code) return `${cause.code}${cause.message && !cause.message.startsWith(cause.code) ? ` (${cause.message})` : ''}`;
+  if (err?.code) return `${err.code}${err.message && !err.message.startsWith(err.code) && !err.message.includes(err.code) ? ` (${err.message})` : ''}`;
   return err?.message ?? String(err);
+}
+
+/**
+ * One HTTP request to the bus with node:http, answered as { status, headers, text }. (fetch would do, but loading it
+ * costs a node process ~100 ms of CPU at start, and the demo starts three apps next to PostgreSQL.)
+ */
+function busRequest(url, { method = 'GET', headers = {}, body, timeoutMs, signal }) {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsRequest : request)(url, { method, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) }, ...(signal ? { signal } : {}) }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(parts).toString('utf8') }));
+      res.on('error', reject);
+    });
+    // No answer (headers and body) within timeoutMs: a TimeoutError, as AbortSignal.timeout gives.
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 const sleep = (ms, signal) =>
@@ -55,14 +76,11 @@ export function watchPrefix({ base, prefix, headers = {}, waitSeconds = 30, onDa
       const started = Date.now();
       try {
         const query = index > 0 ? `&index=${index}&wait=${waitSeconds}s` : '';
-        const res = await fetch(`${base}/v1/kv/${keyPath}?recurse${query}`, {
-          headers,
-          signal: AbortSignal.any([stop.signal, AbortSignal.timeout(requestTimeoutMs)]),
-        });
+        const res = await busRequest(`${base}/v1/kv/${keyPath}?recurse${query}`, { headers, signal: stop.signal, timeoutMs: requestTimeoutMs });
         // 404 is "no keys under the prefix", which is an answer like any other.
-        if (res.status !== 200 && res.status !== 404) throw new Error(`the bus answered ${res.status}: ${(await res.text()).trim().slice(0, 200)}`);
-        const entries = res.status === 200 ? await res.json() : (await res.arrayBuffer(), []);
-        const next = Number(res.headers.get('x-consul-index'));
+        if (res.status !== 200 && res.status !== 404) throw new Error(`the bus answered ${res.status}: ${res.text.trim().slice(0, 200)}`);
+        const entries = res.status === 200 ? JSON.parse(res.text) : [];
+        const next = Number(res.headers['x-consul-index']);
         // Consul's rules: an index that went backwards (the bus lost or reset its data) starts the loop over from 0;
         // an index that is not above 0 would make every query return at once, so it becomes 1.
         if (!(next > 0)) index = 1;
