@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK, isErrorCode } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
-import { connectToDaemon } from '../client/index.js';
+import { PACKAGE_ROOT, connectToDaemon } from '../client/index.js';
 import type { ApplyResult, MachineRoom } from '../client/index.js';
 import type { Daemon } from '../daemon/index.js';
 import { ensureStateDir, readJsonFile, readLiveDaemon, statePaths } from '../state/index.js';
@@ -82,7 +82,7 @@ async function waitOrReport(room: MachineRoom, args: VerbArgs, showSummary: bool
 function spawnDaemonProcess(paths: StatePaths, projectDir: string): ChildProcess {
   ensureStateDir(paths);
   rmSync(`${paths.dir}/daemon-error.json`, { force: true });
-  const bin = fileURLToPath(new URL('../../../bin/machineroom.js', import.meta.url));
+  const bin = join(PACKAGE_ROOT, 'bin', 'machineroom.js');
   const fd = openSync(paths.daemonLog, 'a');
   const child = spawn(process.execPath, [bin, '__daemon', '--dir', projectDir, '--config-stdin'], { detached: true, stdio: ['pipe', fd, fd], env: process.env });
   closeSync(fd);

@@ -3,7 +3,7 @@
 export type { MachineRoom, DaemonInfo, RoomStatus, ApplyResult, RunLease, Traffic, InstanceTraffic, DatabaseAction, DatabaseInfo } from './machine-room.js';
 export { createClient, connectToDaemon } from './client.js';
 export { TOKEN_HEADER, VERSION_HEADER } from './protocol.js';
-export { VERSION } from './version.js';
+export { PACKAGE_ROOT, VERSION } from './version.js';
 export type { ProcessState, HealthState, ExitInfo, InstanceStatus, ServiceStatus } from './status.js';
 export { isReady, isSettled, isFailing } from './status.js';
 export type { BusHttpClient, KvWireEntry, Indexed } from './bus-client.js';
