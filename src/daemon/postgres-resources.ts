@@ -23,7 +23,8 @@ import {
   serverUser,
   snapshotDataDir,
   SUPERUSER,
-  waitReady,
+  connectWhenReady,
+  closeClient,
 } from '../postgres/index.js';
 import type { PgConn } from '../postgres/index.js';
 import type { ServiceAddresses } from './service-addresses.js';
@@ -194,10 +195,19 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       }
     }, 250);
     try {
-      const version = await waitReady(superuser, Date.now() + 60_000, { signal: gone.signal });
-      const results = await provision(superuser, spec.postgres!.databases.map((db) => ({ name: db.name, user: db.user, password: passwordOf(k, db)!, init: db.init, ...(db.migrations ? { migrations: db.migrations } : {}) })), (line) =>
-        deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
-      );
+      // The connection that saw the server ready provisions it too (each login costs a SCRAM exchange).
+      const { client, version } = await connectWhenReady(superuser, Date.now() + 60_000, { signal: gone.signal });
+      let results;
+      try {
+        results = await provision(
+          superuser,
+          spec.postgres!.databases.map((db) => ({ name: db.name, user: db.user, password: passwordOf(k, db)!, init: db.init, ...(db.migrations ? { migrations: db.migrations } : {}) })),
+          (line) => deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
+          { admin: client },
+        );
+      } finally {
+        await closeClient(client);
+      }
       await publish(spec.name, k);
       k.provisioning = { done: true };
       deps.probeNow(instance);

@@ -80,12 +80,15 @@ async function runInitFiles(owner: PgClient, db: DatabaseSpec, progress: (line: 
   }
 }
 
-/** Creates/updates roles, creates missing databases (running their init files once), applies pending migrations. */
-export async function provision(superuser: PgConn, databases: DatabaseSpec[], onProgress?: (line: string) => void): Promise<ProvisionResult[]> {
+/**
+ * Creates/updates roles, creates missing databases (running their init files once), applies pending migrations.
+ * `opts.admin`: a client already connected as `superuser` (each login costs a SCRAM exchange), left open.
+ */
+export async function provision(superuser: PgConn, databases: DatabaseSpec[], onProgress?: (line: string) => void, opts: { admin?: PgClient } = {}): Promise<ProvisionResult[]> {
   const progress = onProgress ?? (() => {});
   const roles = rolesOf(superuser.user, databases);
   const results: ProvisionResult[] = [];
-  const admin = await connectAs(superuser, 'provision');
+  const admin = opts.admin ?? (await connectAs(superuser, 'provision'));
   try {
     for (const [role, password] of roles) {
       let outcome;
@@ -131,7 +134,7 @@ export async function provision(superuser: PgConn, databases: DatabaseSpec[], on
       }
     }
   } finally {
-    await closeClient(admin);
+    if (!opts.admin) await closeClient(admin);
   }
   return results;
 }

@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MachineroomError } from '../errors/index.js';
 import { closeClient, connectClient, describePgError } from './connect.js';
+import type { PgClient } from './connect.js';
 import type { PgConn } from './types.js';
 
 const RETRY_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -13,8 +14,8 @@ export function isStartingUpError(err: unknown): boolean {
   return /starting up|not yet accepting connections|Connection terminated|timeout/i.test(e?.message ?? '');
 }
 
-/** Polls every 20 ms until the server answers, returning `select version()`; throws at the deadline with the last error. */
-export async function waitReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal } = {}): Promise<string> {
+/** Polls every 20 ms until the server answers `select version()`; resolves with that client still connected (close it). */
+export async function connectWhenReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal } = {}): Promise<{ client: PgClient; version: string }> {
   let last: unknown;
   const where = `postgres at ${conn.host}:${conn.port}`;
   for (;;) {
@@ -27,9 +28,10 @@ export async function waitReady(conn: PgConn, deadline: number, opts: { signal?:
       const client = await connectClient(conn, { connectTimeoutMs: Math.min(1000, remaining) });
       try {
         const r = await client.query<{ version: string }>('select version()');
-        return r.rows[0]?.version ?? '';
-      } finally {
+        return { client, version: r.rows[0]?.version ?? '' };
+      } catch (err) {
         await closeClient(client);
+        throw err;
       }
     } catch (err) {
       if (!isStartingUpError(err)) {
@@ -39,4 +41,11 @@ export async function waitReady(conn: PgConn, deadline: number, opts: { signal?:
     }
     await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
   }
+}
+
+/** Polls every 20 ms until the server answers, returning `select version()`; throws at the deadline with the last error. */
+export async function waitReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal } = {}): Promise<string> {
+  const { client, version } = await connectWhenReady(conn, deadline, opts);
+  await closeClient(client);
+  return version;
 }

@@ -107,14 +107,14 @@ export function readLiveDaemon(paths: StatePaths): DaemonRecord | undefined {
   return rec;
 }
 
-/** Records the daemon (atomically). */
+/** Records the daemon (atomically; not fsync'd: it describes a live process). */
 export function writeDaemonRecord(paths: StatePaths, rec: DaemonRecord): void {
-  writeFileAtomic(paths.daemon, JSON.stringify(rec, null, 2) + '\n');
+  writeFileAtomic(paths.daemon, JSON.stringify(rec, null, 2) + '\n', 0o644, { durable: false });
 }
 
-/** Records the live instance processes (atomically). */
+/** Records the live instance processes (atomically; not fsync'd: rewritten at every spawn, and moot after a power loss). */
 export function writeInstanceRecords(paths: StatePaths, records: InstanceRecord[]): void {
-  writeFileAtomic(paths.instances, JSON.stringify(records) + '\n');
+  writeFileAtomic(paths.instances, JSON.stringify(records) + '\n', 0o644, { durable: false });
 }
 
 /** Reads recorded instance processes. */

@@ -56,7 +56,8 @@ export async function withRegistry<T>(fn: (data: RegistryData) => T, dir = regis
     prune(data);
     const result = fn(data);
     const after = JSON.stringify(data);
-    if (after !== before) writeFileAtomic(file, after + '\n');
+    // Not fsync'd: every entry names a live daemon (pid + start time), and stale ones are pruned on the next read.
+    if (after !== before) writeFileAtomic(file, after + '\n', 0o644, { durable: false });
     return result;
   });
 }

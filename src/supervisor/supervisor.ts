@@ -7,7 +7,7 @@ import type { BusStore } from '../bus/index.js';
 import type { HealthChecker } from '../health/index.js';
 import type { Machine, MachinePool } from '../machines/index.js';
 import { primaryPort } from '../machines/index.js';
-import { cgroupJoinCommand, createCgroup, listeningSocketsOf, processStartTime, removeCgroup } from '../proc/index.js';
+import { cgroupJoinCommand, createCgroup, listeningSocketsOf, processStartTime, removeCgroup, socketInodesOf } from '../proc/index.js';
 import { createLogger } from '../log/index.js';
 import type { InstanceRecord } from '../state/index.js';
 import { createLineSplitter } from './line-splitter.js';
@@ -495,10 +495,20 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (inst.spec.ports.length === 0 || !inst.machine) return;
     const machine = inst.machine;
     const deadline = Date.now() + 30_000;
+    // Reading the kernel's TCP tables walks every hash bucket (milliseconds each on a big machine): they are read again
+    // only when the tree's set of open sockets changed, or every fifth tick (a socket may start listening after it appeared).
+    let seen = '';
+    let sockets: ReturnType<typeof listeningSocketsOf> = [];
+    let ticks = 0;
     const tick = () => {
       delete inst.listenTimer;
       if (inst.state !== 'running' || !inst.tree) return;
-      const sockets = listeningSocketsOf(treePids(inst.tree));
+      const pids = treePids(inst.tree);
+      const now = pids.map((pid) => [...socketInodesOf(pid)].sort().join(',')).join(';');
+      if (now !== seen || ticks++ % 5 === 0) {
+        seen = now;
+        sockets = listeningSocketsOf(pids);
+      }
       const bad = sockets.find((s) => s.isWildcard || (machine.mode === 'loopback' && s.address !== machine.address && s.address.startsWith('127.')));
       if (bad) {
         const where = bad.address.includes(':') ? `[${bad.address}]:${bad.port}` : `${bad.address}:${bad.port}`;
