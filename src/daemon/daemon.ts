@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, mkdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MachineroomError } from '../errors/index.js';
@@ -79,6 +80,12 @@ function spawnWatchdog(projectDir: string, projectId: string, cgroupRel: string 
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MR_')) env[k] = v;
   const child = spawn(process.execPath, [script, projectDir, projectId, cgroupRel ?? ''], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+  // Lowest CPU priority: it waits, and its node boot should not slow the instances starting next to it.
+  try {
+    if (child.pid !== undefined) setPriority(child.pid, 19);
+  } catch {
+    /* not permitted here: it runs at normal priority */
+  }
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return child;

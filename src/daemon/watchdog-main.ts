@@ -1,7 +1,7 @@
 // The watchdog: a small process that outlives a daemon killed by any means (even SIGKILL) and stops its instances.
-// The daemon holds the write end of our stdin; when it dies, stdin ends and we sweep.
-import { statePaths } from '../state/index.js';
-import { sweepLeftovers } from './sweep.js';
+// The daemon holds the write end of our stdin; when it dies, stdin ends and we sweep. It runs at the lowest CPU
+// priority and loads the sweep only when it has to sweep: it starts next to the instances and should take nothing
+// from them.
 
 const [projectDir, projectId, cgroupRel] = process.argv.slice(2);
 if (!projectDir || !projectId) {
@@ -14,7 +14,12 @@ let swept = false;
 const sweep = async () => {
   if (swept) return;
   swept = true;
-  await sweepLeftovers(statePaths(projectDir), projectId, cgroupRel || undefined, 2000).catch(() => undefined);
+  try {
+    const [{ statePaths }, { sweepLeftovers }] = await Promise.all([import('../state/index.js'), import('./sweep.js')]);
+    await sweepLeftovers(statePaths(projectDir), projectId, cgroupRel || undefined, 2000);
+  } catch {
+    /* nothing more to do */
+  }
   process.exit(0);
 };
 // A daemon that shut down cleanly says so before it closes the pipe: everything is stopped already (and `down` sweeps
