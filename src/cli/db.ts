@@ -8,6 +8,7 @@ import type { Verb } from './args.js';
 import { flag, str } from './args.js';
 import { requireDaemon } from './project.js';
 import { humanDuration, paint, useColor } from './output.js';
+import { findExecutable } from './find-executable.js';
 
 const ACTIONS = ['reset', 'snapshot', 'restore', 'url'] as const;
 
@@ -62,14 +63,6 @@ export const dbVerb: Verb = {
   },
 };
 
-/** Finds an executable on PATH. */
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(resolve(dir, name))) return resolve(dir, name);
-  }
-  return undefined;
-}
-
 /** `psql` */
 export const psqlVerb: Verb = {
   name: 'psql',
@@ -86,7 +79,7 @@ export const psqlVerb: Verb = {
     if (!name) throw usage('psql: name the resource, e.g. machineroom psql database');
     const { room } = await requireDaemon(args);
     const url = pickUrl(await room.database({ name, action: 'info' }), str(args, 'database'));
-    const psql = onPath('psql');
+    const psql = findExecutable('psql');
     if (!psql) {
       process.stdout.write(`${url}\n`);
       process.stderr.write('psql is not installed (Debian: apt-get install postgresql-client); connect any client to the URL above.\n');

@@ -1,7 +1,7 @@
 // `machineroom kv get|put|delete|ls|watch`: the bus's key/value store from the terminal; secret values stay masked.
 import { readFileSync } from 'node:fs';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK } from '../errors/index.js';
-import { createBusHttpClient } from '../client/index.js';
+import { createBusHttpClient, isSecretKey } from '../client/index.js';
 import type { KvWireEntry } from '../client/index.js';
 import type { Verb, VerbArgs } from './args.js';
 import { flag, intOption, str } from './args.js';
@@ -9,11 +9,6 @@ import { requireDaemon } from './project.js';
 import { paint, useColor } from './output.js';
 
 const say = (s: string) => process.stdout.write(s + '\n');
-
-/** Whether a key lies under one of the secret prefixes. */
-export function isSecretKey(key: string, prefixes: string[]): boolean {
-  return prefixes.some((p) => key === p || key.startsWith(p.endsWith('/') ? p : `${p}/`) || (p.endsWith('/') && key.startsWith(p)));
-}
 
 function decode(e: KvWireEntry): string {
   return e.Value === null ? '' : Buffer.from(e.Value, 'base64').toString('utf8');

@@ -16,10 +16,11 @@ import { kvVerb } from './kv.js';
 import { agentVerb } from './agent.js';
 import { servicesVerb, resolveVerb } from './services.js';
 import { caVerb } from './ca.js';
+import { dashboardVerb } from './dashboard.js';
 import { dbVerb, psqlVerb } from './db.js';
 import { paint, useColor } from './output.js';
 
-const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, dbVerb, psqlVerb, caVerb, agentVerb, daemonVerb];
+const VERBS: Verb[] = [upVerb, downVerb, psVerb, logsVerb, eventsVerb, dashboardVerb, scaleVerb, restartVerb, stopVerb, startVerb, execVerb, runVerb, configVerb, kvVerb, servicesVerb, resolveVerb, dbVerb, psqlVerb, caVerb, agentVerb, daemonVerb];
 
 function mainHelp(): string {
   const visible = VERBS.filter((v) => !v.hidden);

@@ -5,10 +5,10 @@ import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MachineroomError, EXIT_FAILURE, EXIT_OK, isErrorCode } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
-import { PACKAGE_ROOT, connectToDaemon } from '../client/index.js';
+import { PACKAGE_ROOT, connectToDaemon, dashboardLoginUrl } from '../client/index.js';
 import type { ApplyResult, MachineRoom } from '../client/index.js';
 import type { Daemon } from '../daemon/index.js';
-import { ensureStateDir, readJsonFile, readLiveDaemon, statePaths } from '../state/index.js';
+import { ensureStateDir, readJsonFile, readLiveDaemon, readToken, statePaths } from '../state/index.js';
 import type { StatePaths } from '../state/index.js';
 import { setLogSink } from '../log/index.js';
 import type { LogLine } from '../supervisor/index.js';
@@ -126,6 +126,7 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
   setLogSink((line) => process.stderr.write(paint(line, 'gray', color) + '\n'));
   const live = readLiveDaemon(daemon.paths);
   say(`${paint('machineroom', 'bold', color)} ${daemon.info.version} · project ${paint(config.name, 'bold', color)} · ${config.machineMode} machines · API ${daemon.info.apiUrl} · DNS 127.0.0.1:${live?.dnsPort}${frontDoorText(live, ' · ')}`);
+  say(`${paint('dashboard', 'bold', color)} ${dashboardLoginUrl(daemon.info.apiUrl, daemon.token)}`);
   // `stopping` ends the progress view at the first signal; `following` ends the log stream once the daemon has stopped,
   // so the stop progress (stopping …, stopped …) still shows.
   const stopping = new AbortController();
@@ -152,7 +153,7 @@ async function upAttached(config: ResolvedConfig): Promise<number> {
     if (!stopping.signal.aborted) {
       say('\n' + renderSummary(outcome.status, color));
       const note = outcome.ready ? `${paint('✔', 'green', color)} up in ${humanDuration(Date.now() - began)}` : `${paint('!', 'yellow', color)} not everything is healthy yet (machineroom ps)`;
-      say(`\n${note} · logs follow · Ctrl-C stops everything · another terminal: machineroom ps | logs | scale | down\n`);
+      say(`\n${note} · logs follow · Ctrl-C stops everything · another terminal: machineroom ps | logs | scale | dashboard | down\n`);
     }
     await followLogs(daemon.room, following.signal, stopping.signal.aborted ? Date.now() : began, outcome.status.instances.map((i) => i.name));
     await daemon.stopped;
@@ -184,6 +185,8 @@ async function upDetached(config: ResolvedConfig, args: VerbArgs, paths: StatePa
   if (!found) throw new MachineroomError('ERR_DAEMON_NOT_RUNNING', 'the daemon stopped right after starting; see .machineroom/daemon.log');
   reportSeeds(await found.room.apply(config));
   say(`machineroom daemon started for ${config.name} (pid ${found.record.pid}, API http://${found.record.apiHost}:${found.record.apiPort}, DNS ${found.record.apiHost}:${found.record.dnsPort}${frontDoorText(found.record, ', ')})`);
+  const token = readToken(paths);
+  if (token) say(`dashboard ${dashboardLoginUrl(`http://${found.record.apiHost}:${found.record.apiPort}`, token)}`);
   if (flag(args, 'wait')) return waitOrReport(found.room, args, true);
   say('follow it with: machineroom ps · machineroom logs -f · machineroom down');
   return EXIT_OK;

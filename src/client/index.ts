@@ -4,7 +4,9 @@ export type { MachineRoom, DaemonInfo, RoomStatus, ApplyResult, RunLease, Traffi
 export { createClient, connectToDaemon } from './client.js';
 export { TOKEN_HEADER, VERSION_HEADER } from './protocol.js';
 export { PACKAGE_ROOT, VERSION } from './version.js';
-export type { ProcessState, HealthState, ExitInfo, InstanceStatus, ServiceStatus } from './status.js';
+export type { ProcessState, HealthState, ExitInfo, InstanceStatus, InstanceCheck, ServiceStatus, PostgresStatus } from './status.js';
 export { isReady, isSettled, isFailing } from './status.js';
 export type { BusHttpClient, KvWireEntry, Indexed } from './bus-client.js';
 export { createBusHttpClient } from './bus-client.js';
+export { isSecretKey } from './secret-keys.js';
+export { dashboardLoginUrl } from './dashboard-url.js';

@@ -40,6 +40,26 @@ export interface InstanceStatus {
   address?: string;
   ports: Record<string, number>;
   warning?: string;
+  /** Every check the bus holds for the instance (its own, and its machine's node checks). */
+  checks?: InstanceCheck[];
+}
+
+/** One bus check of an instance, as the dashboard shows it. */
+export interface InstanceCheck {
+  id: string;
+  name: string;
+  /** http, tcp, cmd, ttl, postgres, or what an API registration said. */
+  kind: string;
+  status: 'passing' | 'warning' | 'critical';
+  output: string;
+  /** When the daemon saw its status or output last change (ms since the epoch). */
+  updatedAt?: number;
+}
+
+/** A database resource's engine and its databases, with URLs that carry no password. */
+export interface PostgresStatus {
+  engine: string;
+  databases: Array<{ name: string; url: string }>;
 }
 
 /** One service's summary. */
@@ -53,6 +73,12 @@ export interface ServiceStatus {
   scaled?: number;
   /** The service's own address served by the front door (http://… or tcp://…), when it has a port. */
   address?: string;
+  /** A service of the config, or a `postgres:` resource. */
+  kind?: 'service' | 'postgres';
+  /** Its front-door URLs (http://<name>.localhost:<port>/ and its configured routes). */
+  urls?: string[];
+  /** A database resource's engine and databases (postgres://user@host:port/db, never a password). */
+  postgres?: PostgresStatus;
 }
 
 /** Whether an instance counts as ready for `--wait` and `depends_on: healthy`. */

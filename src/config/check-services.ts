@@ -27,6 +27,22 @@ function checkService(name: string, service: ServiceOptions, names: string[], co
   if (service.health) checkHealth(service.health, service, path, findEntry(node, 'health')!.keyPos, findNode(node, ['health']));
   checkRestart(service, path, node);
   checkDependencies(name, service, names, config, node);
+  checkRoutes(name, service, path, node);
+}
+
+/** The front door's own host: the dashboard and the control API answer there, so no route may claim it. */
+const RESERVED_HOST = 'machineroom.localhost';
+
+function checkRoutes(name: string, service: ServiceOptions, path: string, node: ConfigNode | undefined): void {
+  const routes = findNode(node, ['routes']);
+  (service.routes ?? []).forEach((route, i) => {
+    (route.hosts ?? []).forEach((host, j) => {
+      if (host.toLowerCase().replace(/\.$/, '') !== RESERVED_HOST) return;
+      const hosts = routes?.kind === 'seq' ? findEntry(routes.items[i], 'hosts')?.value : undefined;
+      const at = hosts?.kind === 'seq' ? hosts.items[j]?.pos : undefined;
+      throw invalidConfig(`${path}.routes[${i}].hosts[${j}]`, `"${host}" is reserved: the front door serves the machineroom dashboard there; choose another host name (${name}.localhost already reaches this service)`, at ?? routes?.pos ?? node!.pos);
+    });
+  });
 }
 
 function checkHealth(health: HealthOptions, service: ServiceOptions, path: string, keyPos: NodePos, node: ConfigNode | undefined): void {

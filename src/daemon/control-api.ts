@@ -1,4 +1,5 @@
-// The control API under /v1/machineroom/: Request → Response, loopback-only, token for mutations.
+// The control API under /v1/machineroom/: Request → Response, loopback-only, the token (or the dashboard's session
+// cookie, with a same-origin Origin for changes) for mutations and secret reads.
 import { timingSafeEqual } from 'node:crypto';
 import { MachineroomError, httpStatusOf } from '../errors/index.js';
 import type { ResolvedConfig } from '../config/index.js';
@@ -61,8 +62,28 @@ function tokenMatches(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A route mounted beside the built-in ones (the dashboard's): whether it needs credentials, and its handler. */
+export interface ControlRoute {
+  auth: boolean;
+  /** `authenticated`: the request carried the token or the session (routes without auth may still use it). */
+  handle(req: Request, url: URL, rest: string[], authenticated: boolean): Promise<Response>;
+}
+
+/** What the control API serves. */
+export interface ControlApiOptions {
+  room: MachineRoom;
+  token: string;
+  version: string;
+  /** Whether a request carries the dashboard's session cookie, which counts as the token (changes also need Origin). */
+  hasSession?: (req: Request) => boolean;
+  /** More routes by "METHOD name" (name: the first path segment after /v1/machineroom/). */
+  routes?: Record<string, ControlRoute>;
+}
+
+type Credential = 'token' | 'session' | undefined;
+
 /** Builds the control API handler over a machine room. */
-export function createControlApi(opts: { room: MachineRoom; token: string; version: string }): Handler {
+export function createControlApi(opts: ControlApiOptions): Handler {
   const { room, token, version } = opts;
   const routes: Record<string, (req: Request, url: URL, rest: string[]) => Promise<Response>> = {
     'GET version': async () => json(200, await room.info(), version),
@@ -106,6 +127,16 @@ export function createControlApi(opts: { room: MachineRoom; token: string; versi
   };
   // Reads that expose secrets (an instance's environment) need the token too.
   const needsToken = (method: string, route: string) => method !== 'GET' || route === 'env';
+  const credentialOf = (req: Request): Credential => (tokenMatches(req.headers.get(TOKEN_HEADER), token) ? 'token' : opts.hasSession?.(req) ? 'session' : undefined);
+  /** The token or the session; a change made with the session must say where it comes from (checkOrigin vetted it). */
+  const authorize = (req: Request, credential: Credential): void => {
+    if (credential === undefined) {
+      throw new MachineroomError('ERR_UNAUTHORIZED', `this call needs the control token (header ${TOKEN_HEADER}; the CLI reads it from .machineroom/token) or a dashboard session (open the link \`machineroom dashboard\` prints)`);
+    }
+    if (credential === 'session' && req.method !== 'GET' && req.method !== 'HEAD' && req.headers.get('origin') === null) {
+      throw new MachineroomError('ERR_FORBIDDEN', `refused: a change made with the dashboard's session cookie must carry an Origin header (browsers send one); scripts use the token header ${TOKEN_HEADER} instead`);
+    }
+  };
   return async (req) => {
     try {
       const bad = checkOrigin(req);
@@ -120,16 +151,21 @@ export function createControlApi(opts: { room: MachineRoom; token: string; versi
         throw new MachineroomError('ERR_BAD_REQUEST', `the path ${url.pathname} has a malformed percent-encoding`);
       }
       const [route = '', ...rest] = parts;
-      const fn = routes[`${req.method} ${route}`];
-      if (!fn) {
-        const allowed = Object.keys(routes).filter((k) => k.endsWith(` ${route}`));
+      const key = `${req.method} ${route}`;
+      const fn = routes[key];
+      const extra = opts.routes?.[key];
+      if (!fn && !extra) {
+        const allowed = [...Object.keys(routes), ...Object.keys(opts.routes ?? {})].filter((k) => k.endsWith(` ${route}`));
         if (allowed.length) throw new MachineroomError('ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}; use ${allowed.map((k) => k.split(' ')[0]).join(' or ')}`);
         throw new MachineroomError('ERR_NOT_FOUND', `no such endpoint ${url.pathname}`);
       }
-      if (needsToken(req.method, route) && !tokenMatches(req.headers.get(TOKEN_HEADER), token)) {
-        throw new MachineroomError('ERR_UNAUTHORIZED', `this call needs the control token (header ${TOKEN_HEADER}); the CLI reads it from .machineroom/token`);
+      const credential = credentialOf(req);
+      if (extra) {
+        if (extra.auth) authorize(req, credential);
+        return await extra.handle(req, url, rest, credential !== undefined);
       }
-      return await fn(req, url, rest);
+      if (needsToken(req.method, route)) authorize(req, credential);
+      return await fn!(req, url, rest);
     } catch (err) {
       return errorResponse(err, version);
     }

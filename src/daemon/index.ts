@@ -2,6 +2,7 @@
 export type { Daemon, DaemonOptions } from './daemon.js';
 export { startDaemon } from './daemon.js';
 export { createControlApi } from './control-api.js';
+export type { ControlApiOptions, ControlRoute } from './control-api.js';
 export { checkOrigin, isLoopbackHostname } from '../http/index.js';
 export type { Handler } from '../http/index.js';
 export { sweepLeftovers } from './sweep.js';

@@ -10,7 +10,7 @@ import { createListenerServer } from '../frontdoor/listener-kinds.js';
 import type { ListenerSpec, TlsContexts } from '../frontdoor/listener-kinds.js';
 import { resolveFrontDoorOptions } from '../frontdoor/resolve-options.js';
 import { createRoutingFeed } from '../frontdoor/routing-state.js';
-import type { AccessLogScope } from '../frontdoor/routing-state.js';
+import type { AccessLogScope, ControlTarget } from '../frontdoor/routing-state.js';
 import { mergeStats } from '../frontdoor/stats.js';
 import { tlsContextsFor } from '../frontdoor/tls-contexts.js';
 import { startWorkerPool } from '../frontdoor/worker-pool.js';
@@ -90,6 +90,8 @@ export async function startFrontDoor(opts: {
   onWorkerCrash?: (message: string) => void;
   /** Leave the workers to startWorkers() (the daemon serves alone until then). */
   deferWorkers?: boolean;
+  /** The daemon's control listener: every front-door process proxies machineroom.localhost there (the dashboard). */
+  control?: ControlTarget;
 }): Promise<ServedFrontDoor> {
   const resolved = resolveFrontDoorOptions({
     store: opts.store,
@@ -108,7 +110,7 @@ export async function startFrontDoor(opts: {
     failTimeoutMs: resolved.failTimeoutMs,
   };
   const core = createFrontDoorCore(coreOptions, opts.onAccess);
-  const feed = createRoutingFeed(opts.store, { accessLog: { global: opts.settings.accessLog, services: {} } });
+  const feed = createRoutingFeed(opts.store, { accessLog: { global: opts.settings.accessLog, services: {} }, ...(opts.control ? { control: opts.control } : {}) });
   let pool: WorkerPool | undefined;
   const unsubscribe = feed.subscribe((state) => {
     core.apply(state);

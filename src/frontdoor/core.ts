@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../log/index.js';
 import { createBalancer } from './balancer.js';
-import { matchGeneratedHost, matchRoute, normalizeHost } from './match-route.js';
+import { DASHBOARD_HOST, matchGeneratedHost, matchRoute, normalizeHost } from './match-route.js';
 import type { RouteMatch } from './match-route.js';
 import { sendIndex, sendUnavailable, sendUnknownHost } from './pages.js';
 import type { UnavailableInfo } from './pages.js';
@@ -83,6 +83,8 @@ export function routesOf(state: RoutingState, project: string, domain: string): 
 interface Destination extends ProxyDeps {
   service: string;
   tag: string | undefined;
+  /** The daemon's own control listener (the dashboard): never access-logged, takes no upgrades. */
+  internal?: true;
 }
 
 /** Creates one process's front door. */
@@ -168,6 +170,22 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     choose: (excluded, req) => choose(service, tag, req.headers.cookie, excluded),
     unavailable: (req, res, requestId) => sendUnavailable(req, res, unavailableInfo(service, tag), requestId),
   });
+  // machineroom.localhost: the daemon's control listener, one upstream (the dashboard, its stream and the API).
+  const controlDestination: Destination = {
+    service: 'machineroom',
+    tag: undefined,
+    internal: true,
+    connectMs: opts.timeouts.connectMs,
+    idleMs: opts.timeouts.idleMs,
+    totalMs: 0,
+    maxFails: opts.maxFails,
+    failTimeoutMs: opts.failTimeoutMs,
+    choose: (excluded) => {
+      const u = table.control();
+      return u && !excluded.has(u.id) ? { upstream: u } : undefined;
+    },
+    unavailable: (req, res, requestId) => sendUnavailable(req, res, { service: 'machineroom', instances: 0, passing: 0 }, requestId),
+  };
   // Destinations by service and tag; bounded like the host cache (tags come from Host headers).
   const destinations = new Map<string, Destination>();
   const destination = (service: string, tag: string | undefined): Destination => {
@@ -189,9 +207,12 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     let hit = hostCache.get(key);
     if (hit === undefined) {
       const host = normalizeHost(key);
-      const configured = table.state.routes.some((r) => r.hosts?.some((h) => normalizeHost(h) === host));
-      const generated = configured ? undefined : matchGeneratedHost(host, ctx);
-      hit = generated === undefined ? null : destination(generated.service, generated.tag);
+      if (host === DASHBOARD_HOST && table.control()) hit = controlDestination;
+      else {
+        const configured = table.state.routes.some((r) => r.hosts?.some((h) => normalizeHost(h) === host));
+        const generated = configured ? undefined : matchGeneratedHost(host, ctx);
+        hit = generated === undefined ? null : destination(generated.service, generated.tag);
+      }
       if (hostCache.size >= 1024) hostCache.clear();
       hostCache.set(key, hit);
     }
@@ -206,7 +227,7 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
   const forward = (d: Destination, path: string, req: IncomingMessage, res: ServerResponse): void => {
     if (log.debugEnabled) log.debug(`${req.method} ${req.headers.host}${req.url} → ${d.service}${d.tag ? ` [${d.tag}]` : ''} ${path}`);
     const p = proxyRequest(req, res, path, d);
-    if (onAccess && accessLogged(table.state.accessLog, d.service)) {
+    if (onAccess && !d.internal && accessLogged(table.state.accessLog, d.service)) {
       const started = performance.now();
       res.once('close', () =>
         onAccess({ service: d.service, instance: p.chosen, method: req.method ?? 'GET', host: req.headers.host ?? '', path: req.url ?? '/', status: res.statusCode, durationMs: performance.now() - started, completed: res.writableFinished }),
@@ -246,6 +267,7 @@ export function createFrontDoorCore(opts: CoreOptions, onAccess?: (entry: Access
     },
     handleUpgrade(req, socket, head) {
       if (closed) return refuseUpgrade(socket, 503, 'Service Unavailable', 'front door closed');
+      if (generatedDestination(req.headers.host)?.internal) return refuseUpgrade(socket, 404, 'Not Found', 'the machineroom dashboard and API take no protocol upgrades');
       const m = route(req.headers.host, req.url ?? '/');
       if (m.kind !== 'service') return refuseUpgrade(socket, 404, 'Not Found', `no route for host "${req.headers.host ?? ''}"`);
       upgrade(m, req, socket, head);

@@ -7,6 +7,12 @@ export type RouteMatch =
   | { kind: 'index' }
   | { kind: 'none'; host: string };
 
+/** The reserved host of the dashboard (proxied to the daemon's control listener when the front door has one). */
+export const DASHBOARD_HOST = 'machineroom.localhost';
+
+/** Hosts that name the front door itself: its route index, unless a host-less path route claims the path. */
+const INDEX_HOSTS = new Set([DASHBOARD_HOST, 'localhost', '127.0.0.1', '[::1]']);
+
 /** Lower-cases a Host header and drops its port and trailing dot. */
 export function normalizeHost(host: string | undefined): string {
   let h = (host ?? '').trim().toLowerCase();
@@ -58,7 +64,7 @@ export function matchRoute(
   const onHost = ctx.routes.filter((r) => r.hosts?.some((h) => normalizeHost(h) === host));
   const hostHit = bestConfigured(onHost, path);
   if (hostHit) return toMatch(hostHit, path);
-  if (host === 'machineroom.localhost') {
+  if (INDEX_HOSTS.has(host)) {
     const anyHost = bestConfigured(ctx.routes.filter((r) => !r.hosts || r.hosts.length === 0), path);
     return anyHost ? toMatch(anyHost, path) : { kind: 'index' };
   }
@@ -76,7 +82,7 @@ export function matchGeneratedHost(
   host: string,
   ctx: { project: string; domain: string; resolveService: (label: string) => string | undefined },
 ): { service: string; tag?: string } | undefined {
-  if (host === 'machineroom.localhost') return undefined;
+  if (host === DASHBOARD_HOST) return undefined;
   const labels = host.split('.');
   const domainLabels = ctx.domain.split('.');
   const tail = labels.slice(labels.length - domainLabels.length).join('.');

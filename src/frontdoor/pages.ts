@@ -64,7 +64,7 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, html: s
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** machineroom.localhost: every route. */
+/** The front door's own host names (localhost, or machineroom.localhost without a daemon): every route. */
 export function sendIndex(req: IncomingMessage, res: ServerResponse, routes: RouteInfo[]): void {
   send(req, res, 200, page('machineroom front door', routeList(req, routes)), { routes });
 }

@@ -30,6 +30,12 @@ export interface RoutingService {
   lastCheck?: LastCheck;
 }
 
+/** Where the daemon's control listener is (the dashboard and API): machineroom.localhost is proxied there. */
+export interface ControlTarget {
+  address: string;
+  port: number;
+}
+
 /** Everything a front door process needs to route. */
 export interface RoutingState {
   /** Grows with every change; a process ignores a state older than the one it has. */
@@ -41,6 +47,8 @@ export interface RoutingState {
   /** Configured service names, so one with no instance at all answers 503 rather than 404. */
   configured: string[];
   accessLog: AccessLogScope;
+  /** The daemon's control listener, when this front door belongs to a daemon (machineroom.localhost goes there). */
+  control?: ControlTarget;
 }
 
 /** Which services' requests are logged: a global default and per-service overrides. */
@@ -97,7 +105,7 @@ function serviceFromStore(store: BusStore, name: string): RoutingService | undef
 }
 
 /** Follows the store (no polling) and publishes a new state per tick of changes. */
-export function createRoutingFeed(store: BusStore, initial: Partial<Pick<RoutingState, 'routes' | 'configured' | 'accessLog'>> = {}): RoutingFeed {
+export function createRoutingFeed(store: BusStore, initial: Partial<Pick<RoutingState, 'routes' | 'configured' | 'accessLog' | 'control'>> = {}): RoutingFeed {
   const services = new Map<string, RoutingService>();
   const dirty = new Set<string>();
   let dirtyAll = true;
@@ -105,6 +113,7 @@ export function createRoutingFeed(store: BusStore, initial: Partial<Pick<Routing
   let routes = initial.routes ?? [];
   let configured = initial.configured ?? [];
   let accessLog = initial.accessLog ?? { global: false, services: {} };
+  const control = initial.control;
   let version = 0;
   let state: RoutingState | undefined;
   let scheduled = false;
@@ -128,7 +137,7 @@ export function createRoutingFeed(store: BusStore, initial: Partial<Pick<Routing
     dirtyAll = false;
     dirty.clear();
     for (const id of draining) if (![...services.values()].some((s) => s.instances.some((i) => i.id === id))) draining.delete(id);
-    return { version: ++version, services: [...services.values()], draining: [...draining], routes, configured, accessLog };
+    return { version: ++version, services: [...services.values()], draining: [...draining], routes, configured, accessLog, ...(control ? { control } : {}) };
   };
 
   const publish = (): void => {

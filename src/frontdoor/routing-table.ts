@@ -18,8 +18,13 @@ export interface RoutingTable {
   service(name: string): RoutingService | undefined;
   /** The registered or configured service name a (lower-case) host label stands for, if any. */
   resolveService(label: string): string | undefined;
+  /** The daemon's control listener as an upstream, when the state names one. */
+  control(): Upstream | undefined;
   close(): void;
 }
+
+/** The control listener's name as an upstream (in 502 pages and debug lines). */
+const CONTROL_ID = 'machineroom';
 
 const EMPTY: RoutingState = { version: 0, services: [], draining: [], routes: [], configured: [], accessLog: { global: false, services: {} } };
 
@@ -43,6 +48,7 @@ export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable
   let healthyByService = new Map<string, Upstream[]>();
   let byName = new Map<string, RoutingService>();
   let byLabel = new Map<string, string>();
+  let control: Upstream | undefined;
   let state = EMPTY;
 
   return {
@@ -85,6 +91,12 @@ export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable
       healthyByService = healthy;
       byName = names;
       byLabel = labels;
+      const target = next.control;
+      if (control && (!target || control.address !== target.address || control.port !== target.port)) {
+        retire(control);
+        control = undefined;
+      }
+      if (target && !control) control = createUpstream({ id: CONTROL_ID, service: CONTROL_ID, address: target.address, port: target.port, tags: [], weight: 1 }, opts.idleMs ?? 0);
     },
     get state() {
       return state;
@@ -98,8 +110,11 @@ export function createRoutingTable(opts: { idleMs?: number } = {}): RoutingTable
     all: () => [...upstreams.values()],
     service: (name) => byName.get(name),
     resolveService: (label) => byLabel.get(label),
+    control: () => control,
     close() {
       for (const u of [...upstreams.values(), ...retiring.values()]) u.pool.destroy();
+      control?.pool.destroy();
+      control = undefined;
       upstreams.clear();
       retiring.clear();
       healthyByService.clear();

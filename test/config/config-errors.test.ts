@@ -198,6 +198,12 @@ const cases: BadConfig[] = [
     message: 'services.web.command: invalid "$" in "echo $1"; write "$$" for a literal "$" (machineroom.yml:3:14)',
   },
   {
+    name: 'a route claiming the dashboard\'s host',
+    text: yaml('services:', '  web:', '    command: ./web', '    port: 8080', '    routes:', '      - hosts: [shop.localhost, Machineroom.Localhost]'),
+    message:
+      'services.web.routes[0].hosts[1]: "Machineroom.Localhost" is reserved: the front door serves the machineroom dashboard there; choose another host name (web.localhost already reaches this service) (machineroom.yml:6:33)',
+  },
+  {
     name: 'the top level is not a map',
     text: yaml('- web'),
     message: 'expected a map, got a list (machineroom.yml:1:1)',

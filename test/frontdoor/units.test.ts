@@ -30,6 +30,9 @@ test('matchRoute: generated host forms, tags, longest prefix, strip', () => {
   assert.deepEqual(matchRoute('anything.test', '/static/a.css', ctx), { kind: 'service', service: 'web', path: '/static/a.css' });
   assert.deepEqual(matchRoute('API.service.consul', '/', ctx), { kind: 'service', service: 'API', path: '/' });
   assert.deepEqual(matchRoute('machineroom.localhost', '/', ctx), { kind: 'index' });
+  // The front door's own names list the routes too, unless a host-less path route claims the path.
+  for (const host of ['localhost', 'LOCALHOST:8080', '127.0.0.1:8080', '[::1]:8080']) assert.deepEqual(matchRoute(host, '/', ctx), { kind: 'index' }, host);
+  assert.deepEqual(matchRoute('localhost', '/static/a.css', ctx), { kind: 'service', service: 'web', path: '/static/a.css' });
   assert.deepEqual(matchRoute('nope.localhost', '/', ctx), { kind: 'none', host: 'nope.localhost' });
 });
 
