@@ -35,7 +35,43 @@ function nameWidth(status: RoomStatus): number {
   return Math.max(8, ...status.instances.map((i) => i.name.length));
 }
 
-/** Polls status until every instance is ready, one is failing, or the timeout passes; draws progress on the way. */
+/**
+ * Follows the daemon's events and wakes the caller at each one (a start, a health change, an exit), so that status is
+ * read again the moment it changes rather than at the next poll. Ends with `stop`.
+ */
+function wakeOnEvents(room: MachineRoom, stop: AbortSignal): { next(ms: number): Promise<void> } {
+  let pending = false;
+  let wake: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const _ of room.events({ follow: true }, stop)) {
+        pending = true;
+        wake?.();
+      }
+    } catch {
+      /* the stream ended (daemon gone, or stopped): the polls go on */
+    }
+  })();
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        if (pending) {
+          pending = false;
+          return resolve();
+        }
+        const timer = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          pending = false;
+          resolve();
+        }
+        wake = done;
+      }),
+  };
+}
+
+/** Reads status until every instance is ready, one is failing, or the timeout passes; draws progress on the way. */
 export async function watchStartup(
   room: MachineRoom,
   opts: { timeoutMs: number; out: NodeJS.WriteStream; color: boolean; failFast: boolean; signal?: AbortSignal },
@@ -45,31 +81,38 @@ export async function watchStartup(
   const tty = opts.out.isTTY === true;
   let drawn = 0;
   const printed = new Map<string, string>();
-  for (;;) {
-    const status = await room.status();
-    for (const i of status.instances) if (!started.has(i.name)) started.set(i.name, Date.now());
-    const ready = status.instances.length > 0 && status.instances.every(isSettled) && status.services.every((s) => status.instances.filter((i) => i.service === s.name).length >= s.desired);
-    const failing = status.instances.filter(isFailing);
-    const timedOut = Date.now() - began > opts.timeoutMs;
-    const nothingWanted = status.services.every((s) => s.desired === 0);
-    const done = ready || nothingWanted || (opts.failFast && failing.length > 0) || timedOut || opts.signal?.aborted === true;
-    const lines = renderProgress(status, started, opts.color);
-    if (tty) {
-      if (drawn > 0) opts.out.write(`\u001b[${drawn}A\u001b[0J`);
-      opts.out.write(lines.join('\n') + (lines.length ? '\n' : ''));
-      drawn = lines.length;
-    } else {
-      // Not a terminal: print each instance's line when its state changes.
-      for (const i of status.instances) {
-        const key = label(i).text;
-        if (printed.get(i.name) !== key) {
-          printed.set(i.name, key);
-          opts.out.write(renderProgress({ ...status, instances: [i] }, started, false, nameWidth(status))[0] + '\n');
+  const stop = new AbortController();
+  const events = wakeOnEvents(room, stop.signal);
+  try {
+    for (;;) {
+      const status = await room.status();
+      for (const i of status.instances) if (!started.has(i.name)) started.set(i.name, Date.now());
+      const ready = status.instances.length > 0 && status.instances.every(isSettled) && status.services.every((s) => status.instances.filter((i) => i.service === s.name).length >= s.desired);
+      const failing = status.instances.filter(isFailing);
+      const timedOut = Date.now() - began > opts.timeoutMs;
+      const nothingWanted = status.services.every((s) => s.desired === 0);
+      const done = ready || nothingWanted || (opts.failFast && failing.length > 0) || timedOut || opts.signal?.aborted === true;
+      const lines = renderProgress(status, started, opts.color);
+      if (tty) {
+        if (drawn > 0) opts.out.write(`\u001b[${drawn}A\u001b[0J`);
+        opts.out.write(lines.join('\n') + (lines.length ? '\n' : ''));
+        drawn = lines.length;
+      } else {
+        // Not a terminal: print each instance's line when its state changes.
+        for (const i of status.instances) {
+          const key = label(i).text;
+          if (printed.get(i.name) !== key) {
+            printed.set(i.name, key);
+            opts.out.write(renderProgress({ ...status, instances: [i] }, started, false, nameWidth(status))[0] + '\n');
+          }
         }
       }
+      if (done) return { status, ready, failing, timedOut: timedOut && !ready, elapsedMs: Date.now() - began };
+      // Status again at the next event, or after a while regardless (a terminal's elapsed times tick every 100 ms).
+      await events.next(tty ? 100 : 500);
     }
-    if (done) return { status, ready, failing, timedOut: timedOut && !ready, elapsedMs: Date.now() - began };
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    stop.abort();
   }
 }
 
