@@ -3,12 +3,11 @@
 // Every view is saved as a screenshot in both themes under test-artifacts/dashboard/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import type { BrowserContext, Page } from 'playwright-core';
 import { cleanupProject } from '../support/cli.js';
 import { launchBrowser, skipWithoutBrowser } from '../support/browser.js';
 import type { TestBrowser } from '../support/browser.js';
-import { DASHBOARD_BROWSER_ARGS, copySeedDemo, openView, pathWithoutPostgres, shot, signIn, texts, until, upProject, watchErrors } from './support.js';
+import { DASHBOARD_BROWSER_ARGS, copySeedDemo, openView, pathWithoutPostgres, shot, signIn, texts, until, upProject, viaFrontDoor, watchErrors } from './support.js';
 import type { PageGlobals, UpProject } from './support.js';
 
 const skip = skipWithoutBrowser();
@@ -22,24 +21,11 @@ let page: Page;
 let errors: string[] = [];
 
 /** One request through the front door with the Host a browser would send. */
-function viaFrontDoor(host: string, path = '/', method = 'GET', body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: `${host}:${project.httpPort}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = request({ host: '127.0.0.1', port: project.httpPort, path, method, headers, agent: false, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${host}${path}: no answer in 10 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const frontDoor = (host: string, path = '/', method = 'GET', body?: string) => viaFrontDoor(project.httpPort, host, path, method, body);
 
 /** Sets credentials through beta's API, as a person using beta's page would (a change made outside the dashboard). */
 async function setThroughBeta(change: { username?: string; password?: string }): Promise<void> {
-  const r = await viaFrontDoor('beta.localhost', '/api/credentials', 'PUT', JSON.stringify(change));
+  const r = await frontDoor('beta.localhost', '/api/credentials', 'PUT', JSON.stringify(change));
   assert.equal(r.status, 200, r.body);
 }
 
@@ -93,7 +79,7 @@ test('overview: every service healthy, instances on their machines, routes as li
   assert.match(dbUrl, /^postgres:\/\/host_count@127\.[\d.]+:5432\/host_count$/);
   // Requests through the front door show up as requests per second (from the traffic samples pushed every second).
   await until('alpha shows requests per second', async () => {
-    for (let i = 0; i < 10; i++) assert.equal((await viaFrontDoor('alpha.localhost')).status, 200);
+    for (let i = 0; i < 10; i++) assert.equal((await frontDoor('alpha.localhost')).status, 200);
     const cell = (await texts(page, 'tr[data-service="alpha"] td.num .rate'))[0] ?? '';
     return /^[1-9][\d.]*k?\/s$|^0\.[1-9]\/s$/.test(cell.trim()) ? cell : undefined;
   }, 30_000);

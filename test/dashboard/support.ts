@@ -1,5 +1,6 @@
 // Test support for the dashboard: a project brought up for a browser, signing in through the login URL, screenshots
 // into test-artifacts/dashboard/, and reading the page the way a person does (text, roles), polled to deadlines.
+import { request } from 'node:http';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -72,6 +73,22 @@ export async function upProject(dir: string, extraEnv: Record<string, string> = 
   const record = JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { apiPort: number; httpPort: number };
   const token = readFileSync(join(dir, '.machineroom', 'token'), 'utf8').trim();
   return { dir, env, api: `http://127.0.0.1:${record.apiPort}`, apiPort: record.apiPort, httpPort: record.httpPort, token, cli, diagnose };
+}
+
+/** One request through the front door on `port` with the Host a browser would send (`host`, without the port). */
+export function viaFrontDoor(port: number, host: string, path = '/', method = 'GET', body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { host: `${host}:${port}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${host}${path}: no answer in 10 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Opens the login URL `up` prints (it sets the session cookie and redirects to /ui/). */

@@ -6,7 +6,6 @@ import { room } from '../state/app-store.js';
 import { notices, dismiss } from '../state/notices.js';
 import type { ThemeChoice } from '../lib/theme.js';
 import type { Route } from '../lib/router.js';
-import { SIGN_IN_HINT } from '../api/client.js';
 import { formatDuration, useNow } from '../lib/time.js';
 
 const NAV: Array<{ view: Route['view']; label: string; href: string }> = [
@@ -47,6 +46,15 @@ function Notices() {
   );
 }
 
+/** How to get a session, with the commands set as code. */
+export function SignInHint() {
+  return (
+    <>
+      open the dashboard link that <code>machineroom up</code> printed, or run <code>machineroom dashboard</code> for it
+    </>
+  );
+}
+
 /** The page frame. */
 export function Shell({ route, theme, onTheme, children }: { route: Route; theme: ThemeChoice; onTheme: (t: ThemeChoice) => void; children: ComponentChildren }) {
   const info = useStore(room, (s) => s.info);
@@ -55,7 +63,15 @@ export function Shell({ route, theme, onTheme, children }: { route: Route; theme
   const current = route.view === 'service' ? 'overview' : route.view;
   return (
     <div class="app">
-      <a class="skip-link" href="#main">
+      {/* The address's hash is the route: the skip link moves focus itself instead of navigating to #main. */}
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="topbar">
@@ -84,7 +100,7 @@ export function Shell({ route, theme, onTheme, children }: { route: Route; theme
       </header>
       {!authenticated && connection === 'live' && (
         <div class="banner banner-readonly" role="note">
-          <strong>Read-only.</strong> You can watch everything, but scaling, restarts and KV changes need a session: {SIGN_IN_HINT}.
+          <strong>Read-only.</strong> You can watch everything, but scaling, restarts and KV changes need a session: <SignInHint />.
         </div>
       )}
       {connection === 'reconnecting' && (

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useStore } from '../lib/store.js';
 import { room } from '../state/app-store.js';
 import { api, ApiError, SIGN_IN_HINT } from '../api/client.js';
+import { SignInHint } from '../components/shell.js';
 import { notify } from '../state/notices.js';
 import { buildKvTree, prettyJson } from '../lib/kv-tree.js';
 import type { KvNode } from '../lib/kv-tree.js';
@@ -330,7 +331,7 @@ function KeyDetail({ entry, authenticated }: { entry: KvEntryView; authenticated
               </button>
             )}
           </div>
-          {!authenticated && <p class="muted hint">Read-only: {SIGN_IN_HINT}.</p>}
+          {!authenticated && <p class="muted hint">Read-only: <SignInHint />.</p>}
         </>
       )}
     </article>

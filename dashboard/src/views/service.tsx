@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useStore } from '../lib/store.js';
 import { room } from '../state/app-store.js';
-import { api, SIGN_IN_HINT } from '../api/client.js';
+import { api } from '../api/client.js';
+import { SignInHint } from '../components/shell.js';
 import { perform } from '../state/notices.js';
 import { Badge } from '../components/badge.js';
 import { RelTime } from '../components/rel-time.js';
@@ -186,7 +187,7 @@ export function ServicePage({ name }: { name: string }) {
             Stop service
           </button>
         )}
-        {disabled && <p class="muted hint">Read-only: {SIGN_IN_HINT}.</p>}
+        {disabled && <p class="muted hint">Read-only: <SignInHint />.</p>}
       </div>
 
       <h2>
