@@ -73,6 +73,8 @@ interface Known {
   home?: ServerHome;
   /** Provisioning of the running server: until it has finished (and KV is published) the check is not passing. */
   provisioning?: { done: boolean; error?: string };
+  /** The owner's login check started next to provisioning (see provisionWhenReady). */
+  earlyProbe?: ReturnType<typeof probePostgres>;
   /** Where the server listens (its machine), once launched. */
   listen?: { host: string; port: number };
 }
@@ -157,11 +159,16 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       probe: async () => {
         const p = k.provisioning;
         if (!p?.done) return { status: 'critical', output: p?.error ? `provisioning failed: ${p.error}` : 'provisioning: waiting for the server, then roles, databases, init SQL and migrations' };
+        // The owner's first login ran next to provisioning: when it passed, it is this probe's answer.
+        const early = await k.earlyProbe;
+        k.earlyProbe = undefined;
+        if (early?.status === 'passing') return early;
         return probePostgres(probeConn, spec.health?.timeout ?? 2000);
       },
       onStarted: (pid) => {
         k.provisioning = { done: false };
-        void provisionWhenReady(spec, instance, superuser, k, pid);
+        k.earlyProbe = undefined;
+        void provisionWhenReady(spec, instance, superuser, k, pid, () => probePostgres(probeConn, spec.health?.timeout ?? 2000));
       },
     };
   }
@@ -184,7 +191,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     throw new Error(`PostgreSQL pid ${pid} still holds ${instance}'s data directory after SIGKILL`);
   }
 
-  async function provisionWhenReady(spec: ResolvedService, instance: string, superuser: PgConn, k: Known, pid: number): Promise<void> {
+  async function provisionWhenReady(spec: ResolvedService, instance: string, superuser: PgConn, k: Known, pid: number, probeOwner: () => ReturnType<typeof probePostgres>): Promise<void> {
     // Waiting ends early when the server exits (a crash at start is reported by the supervisor, not as a timeout here).
     const gone = new AbortController();
     const watch = setInterval(() => {
@@ -197,6 +204,9 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     try {
       // The connection that saw the server ready provisions it too (each login costs a SCRAM exchange).
       const { client, version } = await connectWhenReady(superuser, Date.now() + 60_000, { signal: gone.signal });
+      // On a warm start the owner's role and database exist already: its login check runs while provisioning does
+      // (each login is a SCRAM exchange and a backend to fork); the check uses the answer once provisioning is done.
+      k.earlyProbe = probeOwner();
       let results;
       try {
         results = await provision(
