@@ -176,7 +176,7 @@ const serviceSchema = Type.Object(
       Type.Array(
         Type.Object(
           {
-            hosts: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), { ...about('Hosts', 'Extra host names the front door routes to this service (e.g. shop.localhost).') })),
+            hosts: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), { ...about('Hosts', 'Extra host names the front door routes to this service (e.g. shop.localhost). machineroom.localhost is reserved for the dashboard.') })),
             paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { ...about('Path prefixes', 'Path prefixes routed to this service; the longest match wins.') })),
             strip: Type.Optional(Type.Boolean({ ...about('Strip prefix', 'Remove the matched path prefix before forwarding.'), default: false })),
           },

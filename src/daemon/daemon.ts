@@ -37,6 +37,8 @@ import { renderMetrics } from './metrics.js';
 import { bindApiPort, createApiServer } from './listen.js';
 import type { DaemonInfo, MachineRoom, RunLease } from '../client/index.js';
 import { sweepLeftovers } from './sweep.js';
+import { createRoomStatus } from './room-status.js';
+import { createDashboardServer, defaultDashboardDir } from '../dashboard-server/index.js';
 import { VERSION, isFailing, isSettled } from '../client/index.js';
 
 const log = createLogger('daemon');
@@ -58,6 +60,8 @@ export interface DaemonOptions {
   registryDir?: string;
   /** Spawn the watchdog (tests of the watchdog itself may turn it off; the CLI never does). */
   watchdog?: boolean;
+  /** The built dashboard served at /ui (default: MACHINEROOM_DASHBOARD_DIR, else dist/dashboard in the package). */
+  dashboardDir?: string;
 }
 
 /** A running daemon. */
@@ -159,6 +163,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       stateDir: paths.dir,
       onWorkerCrash: (message) => events.emit({ type: 'daemon', level: 'warn', message }),
       deferWorkers: true,
+      // machineroom.localhost on the front door reaches the dashboard and this API.
+      control: { address: '127.0.0.1', port: apiPort },
       projectId,
       entry: { pid: process.pid, startTime, dir: opts.projectDir, name: opts.project },
       ...(opts.registryDir ? { registryDir: opts.registryDir } : {}),
@@ -213,6 +219,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       attached: opts.attached,
     };
     writeDaemonRecord(paths, record);
+    const statusView = createRoomStatus({ info, supervisor, store, addresses, databases, frontDoorPort: front.port });
+    cleanup.push(async () => statusView.close());
 
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -241,6 +249,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const applyConfig = async (config: ResolvedConfig) => {
       info.secrets = config.secrets ?? [];
+      statusView.setConfig(config);
       // Seeds first, so instances that read their configuration from KV at start find it.
       const kv = await seedKv(bus.data.kv, config.kv ?? {});
       front.setServices(Object.keys(config.services));
@@ -288,14 +297,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         applying = run.catch(() => undefined);
         return run;
       },
-      status: async () => ({
-        info,
-        services: supervisor.services().map((s) => {
-          const a = addresses.get(s.name);
-          return a ? { ...s, address: a.url } : s;
-        }),
-        instances: supervisor.status(),
-      }),
+      status: () => statusView.status(),
       scale: async (changes) => {
         for (const [svc, n] of Object.entries(changes)) supervisor.scale(svc, n);
       },
@@ -328,13 +330,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         void shutdown();
       },
     };
-    const control = createControlApi({ room, token, version: VERSION });
+    // Open dashboard streams end after the instances have stopped (they show the shutdown), before the listener closes.
+    const dashboard = createDashboardServer({ room, token, version: VERSION, kv: bus.data.kv, store, events, secrets: () => info.secrets, dir: opts.dashboardDir ?? defaultDashboardDir() });
+    cleanup.push(async () => dashboard.close());
+    const control = createControlApi({ room, token, version: VERSION, hasSession: (req) => dashboard.hasSession(req), routes: dashboard.routes });
     // One listener: the control API under /v1/machineroom/, the Consul-compatible API for the rest; both loopback-only.
     serveHandler(server, async (req, info) => {
       const path = new URL(req.url).pathname;
       if (path.startsWith('/v1/machineroom/')) return control(req, info);
       const bad = checkOrigin(req);
       if (bad) return new Response(bad.message + '\n', { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      if (path === '/ui' || path.startsWith('/ui/')) return dashboard.handleUi(req);
+      if (path === '/' && req.method === 'GET') return new Response(null, { status: 302, headers: { location: '/ui/' } }); // as Consul's agent does
       if (path === '/metrics' && req.method === 'GET') {
         const text = renderMetrics(await room.status(), await room.traffic());
         return bufferedResponse(text, { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });

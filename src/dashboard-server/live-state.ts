@@ -96,20 +96,21 @@ export function createLiveState(deps: LiveStateDeps): LiveState {
     for (const l of [...listeners]) l(kind, frame);
   };
 
-  const refreshStatus = async (): Promise<void> => {
-    const frame = sseFrame('status', await deps.status());
-    if (frame !== frames.get('status') && active) publish('status', frame);
-  };
-  const refreshTraffic = async (): Promise<void> => {
-    const frame = sseFrame('traffic', await deps.traffic());
-    if (active) publish('traffic', frame);
-  };
-  const refreshKv = async (): Promise<void> => {
-    const frame = sseFrame('kv', deps.kvSnapshot());
-    if (frame !== frames.get('kv') && active) publish('kv', frame);
-  };
-
   const start = (): { stop: () => void; ready: Promise<void> } => {
+    // Frames computed for a watch that has since stopped (everyone left) are dropped.
+    let live = true;
+    const refreshStatus = async (): Promise<void> => {
+      const frame = sseFrame('status', await deps.status());
+      if (live && frame !== frames.get('status')) publish('status', frame);
+    };
+    const refreshTraffic = async (): Promise<void> => {
+      const frame = sseFrame('traffic', await deps.traffic());
+      if (live) publish('traffic', frame);
+    };
+    const refreshKv = async (): Promise<void> => {
+      const frame = sseFrame('kv', deps.kvSnapshot());
+      if (live && frame !== frames.get('kv')) publish('kv', frame);
+    };
     const status = createThrottle(coalesceMs, refreshStatus);
     const kv = createThrottle(coalesceMs, refreshKv);
     const unsubscribe = deps.onStatusSignal(() => status.request());
@@ -139,6 +140,7 @@ export function createLiveState(deps: LiveStateDeps): LiveState {
     return {
       ready,
       stop() {
+        live = false;
         unsubscribe();
         clearInterval(sampler);
         abort.abort();
