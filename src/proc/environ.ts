@@ -20,7 +20,10 @@ export interface EnvMatch {
 export function readEnviron(pid: number): Record<string, string> | undefined {
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   const bytes = readProcBytes(`/proc/${pid}/environ`);
-  if (bytes === undefined) return undefined;
+  return bytes === undefined ? undefined : parseEnviron(bytes);
+}
+
+function parseEnviron(bytes: Buffer): Record<string, string> {
   const env: Record<string, string> = {};
   for (const entry of splitNulSeparated(bytes)) {
     const eq = entry.indexOf('=');
@@ -38,9 +41,13 @@ export function readEnviron(pid: number): Record<string, string> | undefined {
  */
 export function findProcessesByEnv(key: string, predicate?: (value: string) => boolean): EnvMatch[] {
   const matches: EnvMatch[] = [];
+  // Most processes lack the variable: a byte search rules them out without decoding their whole environment.
+  const marker = Buffer.from(`${key}=`);
   for (const pid of listPids()) {
-    const env = readEnviron(pid);
-    if (env === undefined || !Object.hasOwn(env, key)) continue;
+    const bytes = readProcBytes(`/proc/${pid}/environ`);
+    if (bytes === undefined || bytes.indexOf(marker) < 0) continue;
+    const env = parseEnviron(bytes);
+    if (!Object.hasOwn(env, key)) continue;
     const value = env[key] as string;
     if (predicate && !predicate(value)) continue;
     const stat = readProcessStat(pid);
