@@ -78,6 +78,8 @@ test('SIGINT to an attached up stops everything and leaves no process behind', a
   dirs.push(dir);
   const up = startCli(['up'], { cwd: dir });
   await waitFor('attached up to show the summary', () => /SERVICE +READY/.test(up.output()), 60_000);
+  const token = readFileSync(join(dir, '.machineroom', 'token'), 'utf8').trim();
+  assert.match(up.output(), new RegExp(`^dashboard http://127\\.0\\.0\\.1:\\d+/ui/login\\?token=${token}$`, 'm'), 'the foreground view prints the dashboard link');
   await waitFor('3 instances running', () => scanInstances(dir).size >= 3, 30_000);
   const exited = new Promise<number | null>((r) => up.child.once('exit', (code) => r(code)));
   up.child.kill('SIGINT');

@@ -17,7 +17,7 @@ after(async () => {
   for (const d of dirs) await cleanupProject(d);
 });
 
-const VERBS = ['up', 'down', 'ps', 'logs', 'events', 'scale', 'restart', 'stop', 'start', 'exec', 'run', 'config'];
+const VERBS = ['up', 'down', 'ps', 'logs', 'events', 'dashboard', 'scale', 'restart', 'stop', 'start', 'exec', 'run', 'config'];
 
 test('every verb has --help, and usage mistakes exit 2', async () => {
   const dir = makeProject({});

@@ -249,4 +249,7 @@ test('the dashboard verb prints the link; down returns with a stream open, and t
   const down = await runCli(['down'], { cwd: dir, env, timeoutMs: 60_000 });
   assert.equal(down.code, 0, down.stdout + down.stderr);
   await waitFor('the stream to end', () => s.ended());
+  const notUp = await runCli(['dashboard'], { cwd: dir, env });
+  assert.equal(notUp.code, 1);
+  assert.match(notUp.stderr, /is not up; start it with `machineroom up`/);
 });
