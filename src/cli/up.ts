@@ -201,6 +201,8 @@ async function upReconcile(config: ResolvedConfig, args: VerbArgs, room: Machine
   ].filter(Boolean);
   say(`machineroom: ${config.name} is already up; ${parts.length ? parts.join('; ') : 'nothing changed'}`);
   reportSeeds(result);
+  const token = readToken(statePaths(config.projectDir));
+  if (token) say(`dashboard ${dashboardLoginUrl((await room.info()).apiUrl, token)}`);
   if (flag(args, 'wait')) return waitOrReport(room, args, true);
   if (flag(args, 'detach')) return EXIT_OK;
   const abort = new AbortController();

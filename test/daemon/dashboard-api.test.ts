@@ -243,6 +243,9 @@ test('the dashboard verb prints the link; down returns with a stream open, and t
   const out = JSON.parse(printed.stdout) as { url: string; frontDoorUrl: string };
   assert.equal(out.url, `http://127.0.0.1:${apiPort}/ui/login?token=${token}`);
   assert.equal(out.frontDoorUrl, `http://machineroom.localhost:${httpPort}/ui/login?token=${token}`);
+  const again = await runCli(['up', '-d'], { cwd: dir, env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(again.stdout.includes(`dashboard http://127.0.0.1:${apiPort}/ui/login?token=${token}`), `up -d on a running project prints the link too:\n${again.stdout}`);
 
   const s = await openStream(apiPort, '/v1/machineroom/stream?tail=0');
   await waitFor('the stream to start', () => s.events.some((e) => e.event === 'status'));
