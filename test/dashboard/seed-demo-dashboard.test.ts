@@ -115,64 +115,79 @@ test('a wrong database password set in the KV editor turns alpha failing; restor
   await page.getByRole('button', { name: 'Reveal' }).click();
   await until('the revealed password', async () => (await texts(page, '[data-testid="kv-value"]'))[0] === password);
 
-  await page.getByRole('button', { name: 'Edit' }).click();
-  const editor = page.getByTestId('kv-editor');
-  assert.equal(await editor.inputValue(), password);
-  await editor.fill('not-the-password');
-  await page.getByRole('button', { name: 'Save' }).click();
-  await page.locator('.notice-ok', { hasText: `Saved ${PASSWORD_KEY}` }).waitFor({ timeout: 15_000 });
-  assert.equal(await busValue(PASSWORD_KEY), 'not-the-password');
+  try {
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const editor = page.getByTestId('kv-editor');
+    assert.equal(await editor.inputValue(), password);
+    await editor.fill('not-the-password');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.notice-ok', { hasText: `Saved ${PASSWORD_KEY}` }).waitFor({ timeout: 15_000 });
+    assert.equal(await busValue(PASSWORD_KEY), 'not-the-password');
 
-  await openView(page, project.api, '#/service/alpha');
-  await until('every alpha check critical', async () => {
-    const h = await alphaHealth();
-    return h.badges.length === 3 && h.badges.every((b) => b === 'critical') && h.checks.length >= 3 && h.checks.every((c) => c === 'critical');
-  }, 60_000);
-  const outputs = await texts(page, '.instance tr[data-status="critical"] .check-output');
-  assert.ok(outputs.some((o) => /credential|password/i.test(o)), `the check output says why: ${JSON.stringify(outputs)}`);
-  await shot(page, 'service-alpha-failing');
-  await openView(page, project.api, '#/');
-  await until('the overview shows alpha failing', async () => (await texts(page, 'tr[data-service="alpha"] td .badge'))[0] === '0/3 healthy');
-  await shot(page, 'overview-alpha-failing');
+    await openView(page, project.api, '#/service/alpha');
+    await until('every alpha check critical', async () => {
+      const h = await alphaHealth();
+      return h.badges.length === 3 && h.badges.every((b) => b === 'critical') && h.checks.length >= 3 && h.checks.every((c) => c === 'critical');
+    }, 60_000);
+    const outputs = await texts(page, '.instance tr[data-status="critical"] .check-output');
+    assert.ok(outputs.some((o) => /credential|password/i.test(o)), `the check output says why: ${JSON.stringify(outputs)}`);
+    await shot(page, 'service-alpha-failing');
+    await openView(page, project.api, '#/');
+    await until('the overview shows alpha failing', async () => (await texts(page, 'tr[data-service="alpha"] td .badge'))[0] === '0/3 healthy');
+    await shot(page, 'overview-alpha-failing');
 
-  await openView(page, project.api, `#/kv?key=${encodeURIComponent(PASSWORD_KEY)}`);
-  await page.getByRole('button', { name: 'Edit' }).click(); // a masked secret is revealed to be edited
-  await until('the editor holds the wrong password', async () => (await page.getByTestId('kv-editor').inputValue()) === 'not-the-password');
-  await page.getByTestId('kv-editor').fill(password);
-  await page.getByRole('button', { name: 'Save' }).click();
-  await page.locator('.notice-ok', { hasText: `Saved ${PASSWORD_KEY}` }).waitFor({ timeout: 15_000 });
+    await openView(page, project.api, `#/kv?key=${encodeURIComponent(PASSWORD_KEY)}`);
+    await page.getByRole('button', { name: 'Edit' }).click(); // a masked secret is revealed to be edited
+    await until('the editor holds the wrong password', async () => (await page.getByTestId('kv-editor').inputValue()) === 'not-the-password');
+    await page.getByTestId('kv-editor').fill(password);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await until('the password saved back', async () => (await busValue(PASSWORD_KEY)) === password, 15_000);
 
-  await openView(page, project.api, '#/service/alpha');
-  await until('every alpha check passing again', async () => {
-    const h = await alphaHealth();
-    return h.badges.length === 3 && h.badges.every((b) => b === 'passing') && h.checks.every((c) => c === 'passing');
-  }, 60_000);
+    await openView(page, project.api, '#/service/alpha');
+    await until('every alpha check passing again', async () => {
+      const h = await alphaHealth();
+      return h.badges.length === 3 && h.badges.every((b) => b === 'passing') && h.checks.every((c) => c === 'passing');
+    }, 60_000);
+  } finally {
+    // Whatever happened, the tests after this one need alpha's password back.
+    if ((await busValue(PASSWORD_KEY)) !== password) await setThroughBeta({ password });
+  }
 });
 
-test('a concurrent change of the key being edited shows a conflict instead of being overwritten', { skip, timeout: 60_000 }, async () => {
+test('a concurrent change of the key being edited shows a conflict instead of being overwritten', { skip, timeout: 120_000 }, async () => {
   const password = (await busValue(PASSWORD_KEY))!;
+  const theirs = `theirs-${Date.now().toString(36)}`;
   await openView(page, project.api, `#/kv?key=${encodeURIComponent(PASSWORD_KEY)}`);
   await page.getByRole('button', { name: 'Edit' }).click();
   await until('the editor holds the password', async () => (await page.getByTestId('kv-editor').inputValue()) === password);
-  await page.getByTestId('kv-editor').fill('mine-never-saved');
   const indexBefore = Number((await texts(page, '[data-testid="kv-modify-index"]'))[0]);
 
-  // Someone else writes the key meanwhile (beta's page, same value: alpha is not disturbed, but the index moves).
-  await setThroughBeta({ password });
-  await until('the page sees the key move on', async () => Number((await texts(page, '[data-testid="kv-modify-index"]'))[0]) > indexBefore);
-  await page.getByRole('status').filter({ hasText: 'changed since you began editing' }).waitFor();
+  try {
+    // Someone else writes the key meanwhile, through beta's page.
+    await setThroughBeta({ password: theirs });
+    await until('the page sees the key move on', async () => Number((await texts(page, '[data-testid="kv-modify-index"]'))[0]) > indexBefore);
+    await page.getByRole('status').filter({ hasText: 'changed since you began editing' }).waitFor();
 
-  await page.getByRole('button', { name: 'Save' }).click();
-  const conflict = page.getByTestId('kv-conflict');
-  await conflict.waitFor({ timeout: 15_000 });
-  assert.match(await conflict.innerText(), /changed by someone else/);
-  await shot(page, 'kv-conflict');
-  assert.equal(await busValue(PASSWORD_KEY), password, 'the other change was not overwritten');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const conflict = page.getByTestId('kv-conflict');
+    await conflict.waitFor({ timeout: 15_000 });
+    assert.match(await conflict.innerText(), /changed by someone else/);
+    assert.ok(!(await conflict.innerText()).includes(theirs), 'their value is a secret: not shown in the conflict either');
+    await shot(page, 'kv-conflict');
+    assert.equal(await busValue(PASSWORD_KEY), theirs, 'the other change was not overwritten');
 
-  await page.getByRole('button', { name: 'Discard mine, keep theirs' }).click();
-  await page.getByTestId('kv-conflict').waitFor({ state: 'detached' });
-  assert.equal(await page.getByTestId('kv-editor').count(), 0, 'the editor closed');
-  assert.equal(await busValue(PASSWORD_KEY), password);
+    // Knowing it, overwrite on purpose (a CAS write at their index): alpha gets its password back.
+    await page.getByRole('button', { name: 'Overwrite with mine' }).click();
+    await until('the password written back', async () => (await busValue(PASSWORD_KEY)) === password, 15_000);
+    await page.getByTestId('kv-conflict').waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('kv-editor').count(), 0, 'the editor closed');
+    await until('alpha passing with the password back', async () => {
+      const checks = (await (await fetch(`${project.api}/v1/health/checks/alpha`)).json()) as { Status: string }[];
+      return checks.length === 3 && checks.every((c) => c.Status === 'passing');
+    }, 60_000);
+  } finally {
+    if ((await busValue(PASSWORD_KEY)) !== password) await setThroughBeta({ password });
+  }
 });
 
 test('a line an instance prints appears in the logs view, and a line with <script> renders as text', { skip, timeout: 120_000 }, async () => {

@@ -16,7 +16,7 @@ export interface LogFilter {
 }
 
 /** How many matching lines are rendered at most (the newest). */
-export const RENDER_LIMIT = 1500;
+export const RENDER_LIMIT = 1000;
 
 const segmentsCache = new WeakMap<LogRow, AnsiSegment[]>();
 const segmentsOf = (row: LogRow) => {

@@ -206,7 +206,7 @@ function KeyDetail({ entry, authenticated }: { entry: KvEntryView; authenticated
             <div class="conflict-values">
               <div>
                 <h4>Theirs (index {theirs.modifyIndex})</h4>
-                {theirs.value === null ? <p class="muted">{entry.secret ? 'secret: reveal to see it' : 'not text'}</p> : <pre class="kv-value">{theirs.value}</pre>}
+                {entry.secret ? <p class="muted">secret: reveal it after the conflict to see it</p> : theirs.value === null ? <p class="muted">not text</p> : <pre class="kv-value">{theirs.value}</pre>}
               </div>
               <div>
                 <h4>Yours</h4>
