@@ -38,24 +38,38 @@ export function socketInodesOf(pid: number): Set<number> {
   return inodes;
 }
 
+// Tables read with maxAgeMs, by network namespace: reading one walks every bucket of the kernel's TCP hash (milliseconds
+// on a machine with much memory), and several instances watched at once would each read the same table.
+const recentTables = new Map<string, { at: number; table: Map<number, ListeningSocket> }>();
+
 /**
  * The TCP sockets each of `pids` is listening on, reading each network namespace's table once
  * (so it also works for processes in another netns). Processes that are gone or unreadable contribute nothing.
+ * `maxAgeMs`: a table read that recently (by any caller that also passed maxAgeMs) is used again.
  */
-export function listeningSocketsOf(pids: readonly number[]): ProcessListener[] {
+export function listeningSocketsOf(pids: readonly number[], opts: { maxAgeMs?: number } = {}): ProcessListener[] {
   const ownNamespace = readProcLink('/proc/self/ns/net');
   const tables = new Map<string, Map<number, ListeningSocket>>();
+  const now = Date.now();
   const result: ProcessListener[] = [];
   for (const pid of pids) {
     const inodes = socketInodesOf(pid);
     if (inodes.size === 0) continue;
     const namespace = readProcLink(`/proc/${pid}/ns/net`) ?? ownNamespace ?? 'self';
     let table = tables.get(namespace);
+    if (table === undefined && opts.maxAgeMs !== undefined) {
+      const recent = recentTables.get(namespace);
+      if (recent && now - recent.at <= opts.maxAgeMs) table = recent.table;
+    }
     if (table === undefined) {
       const sockets = namespace === ownNamespace || namespace === 'self' ? listListeningSockets() : listListeningSockets(pid);
       table = new Map(sockets.map((s) => [s.inode, s]));
-      tables.set(namespace, table);
+      if (opts.maxAgeMs !== undefined) {
+        if (recentTables.size > 64) recentTables.clear();
+        recentTables.set(namespace, { at: now, table });
+      }
     }
+    tables.set(namespace, table);
     for (const inode of inodes) {
       const socket = table.get(inode);
       if (socket) result.push({ pid, ...socket });

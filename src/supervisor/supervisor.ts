@@ -495,8 +495,9 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (inst.spec.ports.length === 0 || !inst.machine) return;
     const machine = inst.machine;
     const deadline = Date.now() + 30_000;
-    // Reading the kernel's TCP tables walks every hash bucket (milliseconds each on a big machine): they are read again
-    // only when the tree's set of open sockets changed, or every fifth tick (a socket may start listening after it appeared).
+    // Reading the kernel's TCP tables walks every hash bucket (milliseconds each on a big machine): a table read for
+    // another instance within the last 400 ms is used again, and none is read while the tree's open sockets are the
+    // same as at the last look (but every fifth tick anyway: a socket may start listening after it appeared).
     let seen = '';
     let sockets: ReturnType<typeof listeningSocketsOf> = [];
     let ticks = 0;
@@ -504,10 +505,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       delete inst.listenTimer;
       if (inst.state !== 'running' || !inst.tree) return;
       const pids = treePids(inst.tree);
-      const now = pids.map((pid) => [...socketInodesOf(pid)].sort().join(',')).join(';');
-      if (now !== seen || ticks++ % 5 === 0) {
-        seen = now;
-        sockets = listeningSocketsOf(pids);
+      const open = pids.map((pid) => [...socketInodesOf(pid)].sort().join(',')).join(';');
+      if (open !== seen || ticks++ % 5 === 0) {
+        seen = open;
+        sockets = listeningSocketsOf(pids, { maxAgeMs: 400 });
       }
       const bad = sockets.find((s) => s.isWildcard || (machine.mode === 'loopback' && s.address !== machine.address && s.address.startsWith('127.')));
       if (bad) {
@@ -518,7 +519,8 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       }
       const good = sockets.some((s) => s.address === machine.address);
       if (good && inst.everHealthy) return;
-      if (Date.now() < deadline) inst.listenTimer = setTimeout(tick, 300);
+      // Bound where it should be: a slower look until it is healthy, in case it binds a wildcard as well.
+      if (Date.now() < deadline) inst.listenTimer = setTimeout(tick, good ? 1000 : 300);
     };
     inst.listenTimer = setTimeout(tick, 200);
   }
