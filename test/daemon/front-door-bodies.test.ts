@@ -275,12 +275,20 @@ test('a 100 MB upload and a 100 MB download stream through the front door while 
   const door: Door = { port: daemon.httpPort, host: `big.localhost:${daemon.httpPort}` };
 
   const expected = expectedDigest(TOTAL);
-  // Warm-up: the route answers, the front door's workers (forked a second after start-up) are running, and every
-  // front-door process has served requests before the baseline is taken: growth is measured from the steady state.
+  // Warm-up: the route answers, the front door's workers (forked once the instances have settled) are running, every
+  // front-door process has served requests, and their memory has stopped moving before the baseline is taken: growth
+  // is measured from the steady state, not from a worker still booting.
   await waitFor('the backend answers through the front door', async () => (await get(door, '/')).status === 200);
   const workers = workerCount('auto');
   await waitFor('the front door workers', () => childrenWith(daemon.pid, 'worker-main.js').length === workers);
-  for (let i = 0; i < 20; i++) assert.equal((await get(door, '/')).status, 200);
+  let last = -Infinity;
+  await waitFor('the front door processes at a steady memory', async () => {
+    for (let i = 0; i < 50; i++) assert.equal((await get(door, '/')).status, 200);
+    const now = sum(rssOf(daemonSide(daemon.pid)));
+    const steady = Math.abs(now - last) < MB;
+    last = now;
+    return steady;
+  });
 
   const baselinePids = daemonSide(daemon.pid);
   const baselineByPid = rssOf(baselinePids);
