@@ -242,6 +242,27 @@ test('KV: JSON shown pretty, a secret masked until revealed, keys created and de
   assert.equal((await fetch(`${project.api}/v1/kv/${key}`)).status, 404);
 });
 
+test('restart one instance from the service view: a new process, the restart in the events', { skip, timeout: 60_000 }, async () => {
+  await openView(page, project.api, '#/service/printer');
+  const card = page.locator('.instance[data-instance="printer.1"]');
+  await card.waitFor();
+  const pidOf = async () => (await card.locator('.facts div', { hasText: 'PID' }).locator('dd').innerText()).trim();
+  const before = await pidOf();
+  assert.match(before, /^\d+$/);
+  await card.getByRole('button', { name: 'Restart' }).click();
+  await page.locator('.notice-ok', { hasText: 'printer.1 restarted' }).waitFor({ timeout: 30_000 });
+  await until('printer.1 running again as another process, passing', async () => {
+    const pid = await pidOf();
+    const badge = (await texts(page, '.instance[data-instance="printer.1"] .card-head .badge'))[0];
+    return /^\d+$/.test(pid) && pid !== before && badge === 'passing';
+  }, 30_000);
+  await openView(page, project.api, '#/events');
+  await until('its stop and start among the events', async () => {
+    const rows = await texts(page, 'tr.event .event-message');
+    return rows.some((m) => /printer\.1 stopp/.test(m)) && rows.filter((m) => /printer\.1 started/.test(m)).length >= 2;
+  });
+});
+
 test('a lost session: the action says so plainly and the page turns read-only', { skip, timeout: 60_000 }, async () => {
   await openView(page, project.api, '#/service/printer');
   await page.locator('.instance').first().waitFor();

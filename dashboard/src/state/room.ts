@@ -86,7 +86,7 @@ export function connectRoom(store: Store<RoomState>, url = STREAM_URL): () => vo
 
   const open = () => {
     if (closed) return;
-    const es = new EventSource(url, { withCredentials: false });
+    const es = new EventSource(url); // same origin: the session cookie goes along
     source = es;
     on<HelloView>(es, 'hello', (h) => {
       // A (re)connection replays the history and the recent lines: start again from them.
