@@ -203,7 +203,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     }, 250);
     try {
       // The connection that saw the server ready provisions it too (each login costs a SCRAM exchange).
-      const { client, version } = await connectWhenReady(superuser, Date.now() + 60_000, { signal: gone.signal });
+      const { client, version } = await connectWhenReady(superuser, Date.now() + 60_000, { signal: gone.signal, pid, ...(k.home ? { dataDir: k.home.pgdata } : {}) });
       // On a warm start the owner's role and database exist already: its login check runs while provisioning does
       // (each login is a SCRAM exchange and a backend to fork); the check uses the answer once provisioning is done.
       k.earlyProbe = probeOwner();

@@ -27,6 +27,11 @@ export interface CheckSpec {
   deregisterCriticalAfter?: number;
   /** The probe of a check whose kind needs more than an address (a database query with credentials). */
   probe?: () => Promise<ProbeResult>;
+  /**
+   * True while the instance waits on something that will call probeNow when it is there (its dependencies turning
+   * healthy): until then its probes before the first pass come at most every RELAXED_MS instead of every 100 ms.
+   */
+  relaxed?: () => boolean;
 }
 
 /** A TTL check: the application reports its status (check/pass|warn|fail|update); silence past the TTL is critical. */
@@ -126,6 +131,8 @@ function nextStatus(r: Running, current: CheckStatus, result: ProbeResult, now: 
 
 /** The shortest time a never-passed check counts as starting rather than failing. */
 const MIN_STARTING_MS = 5_000;
+/** The least wait between probes of a check marked relaxed (see CheckSpec.relaxed). */
+const RELAXED_MS = 500;
 
 interface Ttl {
   spec: TtlCheckSpec;
@@ -195,7 +202,7 @@ export function createHealthChecker(store: BusStore, now: () => number = Date.no
     // Until the first pass, probe quickly (Docker's start_interval idea) so an app is ready the moment it answers: the
     // wait between probes is a quarter of the time since the start (at least 100 ms, at most 1 s or the interval), so
     // the readiness it reports is never late by more than that share; then every interval.
-    const delay = r.everPassed ? r.spec.health.interval : Math.min(r.spec.health.interval, 1000, Math.max(100, Math.round((now() - r.startedAt) / 4)));
+    const delay = r.everPassed ? r.spec.health.interval : Math.min(r.spec.health.interval, 1000, Math.max(r.spec.relaxed?.() ? RELAXED_MS : 100, Math.round((now() - r.startedAt) / 4)));
     r.timer = setTimeout(() => void tick(r), delay);
   }
 

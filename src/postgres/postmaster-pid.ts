@@ -29,6 +29,24 @@ export function readPostmasterPid(dataDir: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/**
+ * What the server says of itself in line 8 of postmaster.pid (PostgreSQL 10+: "starting", "ready", "stopping",
+ * "standby"), as pg_ctl reads it to wait for a start without connecting; 'unreadable' when the file cannot be read
+ * by this user, undefined when there is none (yet).
+ */
+export function readPostmasterStatus(dataDir: string): { pid: number; status: string } | 'unreadable' | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]?.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return { pid, status: (lines[7] ?? '').trim() };
+}
+
 /** The pid of a live server on `dataDir`; a postmaster.pid naming no live postgres is removed (returns `{ removed }`). */
 export function checkPostmasterPid(dataDir: string): { livePid?: number; removed?: number } {
   const pid = readPostmasterPid(dataDir);

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MachineroomError } from '../errors/index.js';
 import { closeClient, connectClient, describePgError } from './connect.js';
 import type { PgClient } from './connect.js';
+import { readPostmasterStatus } from './postmaster-pid.js';
 import type { PgConn } from './types.js';
 
 const RETRY_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -14,16 +15,30 @@ export function isStartingUpError(err: unknown): boolean {
   return /starting up|not yet accepting connections|Connection terminated|timeout/i.test(e?.message ?? '');
 }
 
-/** Polls every 20 ms until the server answers `select version()`; resolves with that client still connected (close it). */
-export async function connectWhenReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal } = {}): Promise<{ client: PgClient; version: string }> {
+/**
+ * Polls every 20 ms until the server answers `select version()`; resolves with that client still connected (close it).
+ * With `dataDir` (and `pid`, the postmaster's), it first waits, as pg_ctl does, for postmaster.pid to say "ready"
+ * (read every 10 ms): an attempt while the server starts costs it a backend fork only to hear "starting up". When the
+ * file cannot be read, it polls by connecting alone.
+ */
+export async function connectWhenReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal; dataDir?: string; pid?: number } = {}): Promise<{ client: PgClient; version: string }> {
   let last: unknown;
   const where = `postgres at ${conn.host}:${conn.port}`;
+  let watchFile = opts.dataDir !== undefined;
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new MachineroomError('ERR_TIMEOUT', `${where} did not become ready in time: ${last === undefined ? 'no attempt finished' : describePgError(last)}`, { cause: last });
     }
     if (opts.signal?.aborted) throw new MachineroomError('ERR_UNHEALTHY', `${where}: stopped waiting (${String(opts.signal.reason ?? 'aborted')})`, { cause: opts.signal.reason });
+    if (watchFile) {
+      const st = readPostmasterStatus(opts.dataDir!);
+      if (st === 'unreadable') watchFile = false;
+      else if (!st || (st.status !== 'ready' && st.status !== 'standby') || (opts.pid !== undefined && st.pid !== opts.pid)) {
+        await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+        continue;
+      }
+    }
     try {
       const client = await connectClient(conn, { connectTimeoutMs: Math.min(1000, remaining) });
       try {

@@ -22,7 +22,7 @@ import { killTree, signalGroup, treePids, waitTreeEmpty } from './process-group.
 import type { ProcessTree } from './process-group.js';
 import type { ProbeResult } from '../health/index.js';
 import type { ExitInfo, HealthState, InstanceStatus, ProcessState, ServiceStatus } from '../client/index.js';
-import { isReady } from '../client/index.js';
+import { isReady, isSettled } from '../client/index.js';
 
 const log = createLogger('supervisor');
 
@@ -422,7 +422,16 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
     const h = inst.spec.health;
     const checkPort = h.port ? machine.ports[h.port] : port;
-    deps.checker.add({ checkId: checkIdOf(inst), serviceId: inst.name, serviceName: inst.service, node: machine.name, health: h, address, port: checkPort, env, cwd: inst.spec.cwd, ...(probe ? { probe } : {}) });
+    const relaxed = inst.spec.dependsOn.length > 0 ? () => !dependenciesSettled(inst.spec) : undefined;
+    deps.checker.add({ checkId: checkIdOf(inst), serviceId: inst.name, serviceName: inst.service, node: machine.name, health: h, address, port: checkPort, env, cwd: inst.spec.cwd, ...(probe ? { probe } : {}), ...(relaxed ? { relaxed } : {}) });
+  }
+
+  /** Whether every instance of every service `spec` depends on is ready (or a job that completed). */
+  function dependenciesSettled(spec: ResolvedService): boolean {
+    return spec.dependsOn.every((d) => {
+      const st = services.get(d.service);
+      return st !== undefined && [...st.instances.values()].every((i) => isSettled(statusOf(i)));
+    });
   }
 
   /** An external server: registered at its own address and health-checked, never started or stopped. */
