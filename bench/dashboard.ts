@@ -173,6 +173,8 @@ const WATCH_MARKS = `(() => {
     const m = /bench-mark (\\d+) ([\\d.]+)/.exec(e.data);
     if (m && !window.__arrived[m[1]]) window.__arrived[m[1]] = performance.timeOrigin + performance.now() - Number(m[2]);
   });
+  // Ready once the stream has sent its snapshots: by then it follows the logs (kv is the last snapshot).
+  return new Promise((resolve) => es.addEventListener('kv', () => resolve(true), { once: true }));
 })()`;
 const readMark = (n: number) => `(() => {
   const e = window.__marks[${JSON.stringify(String(n))}];
@@ -203,7 +205,10 @@ async function logLatency(page: Page, port: number, from: number, reps: number):
   for (let i = from; i < from + reps; i++) {
     const code = await frontDoor(port, 'ticker.localhost', `/mark?n=${i}`);
     if (code !== 200) throw new Error(`ticker /mark answered ${code}`);
-    const s = await until(`mark ${i} on the page`, async () => ((await page.evaluate(readMark(i))) as LogSample | null) ?? undefined);
+    const s = await until(`mark ${i} on the page`, async () => ((await page.evaluate(readMark(i))) as LogSample | null) ?? undefined).catch(async (err: Error) => {
+      const seen = await page.evaluate('JSON.stringify({ rows: window.__marks, stream: window.__arrived })');
+      throw new Error(`${err.message}; the page saw ${String(seen)}`);
+    });
     out.push(s);
   }
   return out;
