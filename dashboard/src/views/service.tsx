@@ -132,7 +132,9 @@ export function ServicePage({ name }: { name: string }) {
   }
   const insts = instancesOf(status.instances, name);
   const v = serviceVerdict(service, insts);
-  const urls = serviceUrls(service, status, traffic);
+  const isDatabase = service.kind === 'postgres' || service.postgres !== undefined;
+  // A database speaks its own protocol: its front-door HTTP routes are no links to follow (its URLs are below).
+  const urls = isDatabase ? [] : serviceUrls(service, status, traffic);
   const disabled = !authenticated;
   const act = async (key: string, fn: () => Promise<unknown>, done: string) => {
     setBusy(key);
@@ -150,7 +152,7 @@ export function ServicePage({ name }: { name: string }) {
           {name} <Badge tone={v.tone} label={v.label} />
         </h1>
         <p class="muted">
-          {service.kind === 'postgres' || service.postgres ? 'PostgreSQL resource' : 'service'} · {service.desired} desired
+          {isDatabase ? 'PostgreSQL resource' : 'service'} · {service.desired} desired
           {service.version ? ` · version ${service.version}` : ''}
           {service.address ? ` · service address ${service.address}` : ''}
           {service.build === 'failed' ? ` · build failed: ${service.buildError ?? ''}` : service.build === 'running' ? ' · building…' : ''}
