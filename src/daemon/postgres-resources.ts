@@ -12,6 +12,7 @@ import type { DatabaseAction, DatabaseInfo } from '../client/index.js';
 import {
   ensureCluster,
   isLivePostgres,
+  readPostmasterStatus,
   warmUp,
   loadCredentials,
   locateEngine,
@@ -165,12 +166,30 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
         if (early?.status === 'passing') return early;
         return probePostgres(probeConn, spec.health?.timeout ?? 2000);
       },
+      // Started means the postmaster has written its pid file (in a few tens of ms): dependents that wait for it to be
+      // started then boot next to a server that is past its own start-up work.
+      started: (pid) => postmasterUp(dataDir, pid),
       onStarted: (pid) => {
         k.provisioning = { done: false };
         k.earlyProbe = undefined;
         void provisionWhenReady(spec, instance, superuser, k, pid, () => probePostgres(probeConn, spec.health?.timeout ?? 2000));
       },
     };
+  }
+
+  /** Settles when `pid` has written `<dataDir>/postmaster.pid` (or is gone, or the file cannot be read, or after 5 s). */
+  async function postmasterUp(dataDir: string, pid: number): Promise<void> {
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const st = readPostmasterStatus(dataDir);
+      if (st === 'unreadable' || (st && st.pid === pid)) return;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /** A server left running by a crashed daemon holds the data directory: it is stopped (fast, then immediate, then kill). */

@@ -8,7 +8,7 @@ export { embeddedPackageName } from './embedded-engine.js';
 export { defaultSystemDirs } from './system-engine.js';
 export type { EnsureClusterOptions, EnsureClusterResult } from './ensure-cluster.js';
 export { ensureCluster, SUPERUSER } from './ensure-cluster.js';
-export { readPostmasterPid, isLivePostgres } from './postmaster-pid.js';
+export { readPostmasterPid, readPostmasterStatus, isLivePostgres } from './postmaster-pid.js';
 export type { ServerCommandOptions } from './server-command.js';
 export { serverCommand } from './server-command.js';
 export { connectWhenReady, waitReady, isStartingUpError } from './wait-ready.js';

@@ -32,6 +32,8 @@ const STABLE_AFTER_MS = 10_000;
 const CRASHLOOP_AFTER = 3;
 
 interface Instance {
+  /** Spawned, but its launch's started() has not settled yet (see Launch.started). */
+  launching?: boolean;
   service: string;
   index: number;
   name: string;
@@ -95,6 +97,12 @@ export interface Launch {
   external?: { address: string; port: number };
   /** Hears that the process runs (e.g. to provision it once it answers). */
   onStarted?: (pid: number) => void;
+  /**
+   * Settles once the program has really begun, not just been spawned (a database server: its postmaster.pid is
+   * written). Until then, dependents waiting for it to be `started` wait: they do not take the CPU its first
+   * moments need.
+   */
+  started?: (pid: number) => Promise<void>;
 }
 
 /** What the supervisor needs from the daemon. */
@@ -313,7 +321,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
         const status = statusOf(i);
         const ok =
           d.condition === 'started'
-            ? i.state === 'running'
+            ? i.state === 'running' && !i.launching
             : d.condition === 'healthy'
               ? isReady(status)
               : i.state === 'exited' && i.lastExit?.code === 0;
@@ -411,6 +419,17 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     addCheck(inst, machine, env, port, launch?.probe);
     event({ type: 'started', level: 'info', service: inst.service, instance: inst.name, message: `${inst.name} started (pid ${child.pid}, version ${inst.version})` });
     launch?.onStarted?.(child.pid);
+    if (launch?.started) {
+      inst.launching = true;
+      void launch
+        .started(child.pid)
+        .catch(() => undefined)
+        .finally(() => {
+          if (inst.child !== child) return;
+          inst.launching = false;
+          queueReconcile();
+        });
+    }
     watchListening(inst);
     queueReconcile();
   }
