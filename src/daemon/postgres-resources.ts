@@ -24,7 +24,12 @@ import {
   serverUser,
   snapshotDataDir,
   SUPERUSER,
+  clearProvisionStamp,
   connectWhenReady,
+  provisionStamp,
+  readProvisionStamp,
+  waitPostmasterReady,
+  writeProvisionStamp,
   closeClient,
 } from '../postgres/index.js';
 import type { PgConn } from '../postgres/index.js';
@@ -74,6 +79,8 @@ interface Known {
   home?: ServerHome;
   /** Provisioning of the running server: until it has finished (and KV is published) the check is not passing. */
   provisioning?: { done: boolean; error?: string };
+  /** The server's version, from the engine (for messages when provisioning is skipped). */
+  engineVersion?: string;
   /** The owner's login check started next to provisioning (see provisionWhenReady). */
   earlyProbe?: ReturnType<typeof probePostgres>;
   /** Where the server listens (its machine), once launched. */
@@ -129,6 +136,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     }
     k.home = home;
     const engine = await locateEngine(engineKind, { stateDir: home.root, ...(pg.binDir ? { binDir: pg.binDir } : {}), ...(runAs ? { user: runAs } : {}) });
+    k.engineVersion = engine.version;
     k.credentials = await loadCredentials(dir, pg.databases.filter((db) => db.password === undefined).map((db) => db.user));
     const dataDir = home.pgdata;
     const began = Date.now();
@@ -220,28 +228,42 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
         gone.abort();
       }
     }, 250);
+    const deadline = Date.now() + 60_000;
+    const say = (message: string) => deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${message}` });
+    const databases = spec.postgres!.databases.map((db) => ({ name: db.name, user: db.user, password: passwordOf(k, db)!, init: db.init, ...(db.migrations ? { migrations: db.migrations } : {}) }));
+    const dataDir = k.home?.pgdata;
+    const stamp = dataDir ? provisionStamp(dataDir, databases) : undefined;
     try {
+      // Provisioned before with exactly this (same cluster, roles, passwords, init files and migrations): no superuser
+      // login and queries; the owner's own login, once the server says it is ready, proves the database usable.
+      if (stamp && dataDir && readProvisionStamp(dirOf(spec.name)) === stamp && (await waitPostmasterReady(dataDir, deadline, { signal: gone.signal, pid }))) {
+        const first = await probeOwner();
+        if (first.status === 'passing') {
+          k.earlyProbe = Promise.resolve(first);
+          await publish(spec.name, k);
+          k.provisioning = { done: true };
+          deps.probeNow(instance);
+          say(`PostgreSQL ${k.engineVersion ?? ''} ready; databases ${databases.map((d) => d.name).join(', ')} (as provisioned before)`);
+          return;
+        }
+      }
       // The connection that saw the server ready provisions it too (each login costs a SCRAM exchange).
-      const { client, version } = await connectWhenReady(superuser, Date.now() + 60_000, { signal: gone.signal, pid, ...(k.home ? { dataDir: k.home.pgdata } : {}) });
+      const { client, version } = await connectWhenReady(superuser, deadline, { signal: gone.signal, pid, ...(dataDir ? { dataDir } : {}) });
       // On a warm start the owner's role and database exist already: its login check runs while provisioning does
       // (each login is a SCRAM exchange and a backend to fork); the check uses the answer once provisioning is done.
       k.earlyProbe = probeOwner();
       let results;
       try {
-        results = await provision(
-          superuser,
-          spec.postgres!.databases.map((db) => ({ name: db.name, user: db.user, password: passwordOf(k, db)!, init: db.init, ...(db.migrations ? { migrations: db.migrations } : {}) })),
-          (line) => deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${line}` }),
-          { admin: client },
-        );
+        results = await provision(superuser, databases, say, { admin: client });
       } finally {
         await closeClient(client);
       }
+      if (stamp) writeProvisionStamp(dirOf(spec.name), stamp);
       await publish(spec.name, k);
       k.provisioning = { done: true };
       deps.probeNow(instance);
       const what = results.map((r) => `${r.name}${r.created ? ' (created)' : ''}${r.applied.length ? ` +${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}` : ''}`).join(', ');
-      deps.emit({ type: 'starting', level: 'info', service: spec.name, instance, message: `${instance}: ${version.split(' on ')[0]} ready; databases ${what}` });
+      say(`${version.split(' on ')[0]} ready; databases ${what}`);
     } catch (err) {
       k.provisioning = { done: false, error: (err as Error).message };
       if (!gone.signal.aborted) {
@@ -355,6 +377,8 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       say(`${name}: stopping for db ${action.action}`);
       await supervisor.stopService(name);
       try {
+        // New or restored data: the next start provisions in full (the stamp describes what the old data was given).
+        if (action.action !== 'snapshot') clearProvisionStamp(dirOf(name));
         if (action.action === 'reset') {
           rmSync(pgdata, { recursive: true, force: true });
           say(`${name}: data removed; a new cluster is made on start`);

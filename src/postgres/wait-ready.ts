@@ -24,21 +24,13 @@ export function isStartingUpError(err: unknown): boolean {
 export async function connectWhenReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal; dataDir?: string; pid?: number } = {}): Promise<{ client: PgClient; version: string }> {
   let last: unknown;
   const where = `postgres at ${conn.host}:${conn.port}`;
-  let watchFile = opts.dataDir !== undefined;
+  if (opts.dataDir !== undefined) await waitPostmasterReady(opts.dataDir, deadline, opts);
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new MachineroomError('ERR_TIMEOUT', `${where} did not become ready in time: ${last === undefined ? 'no attempt finished' : describePgError(last)}`, { cause: last });
     }
     if (opts.signal?.aborted) throw new MachineroomError('ERR_UNHEALTHY', `${where}: stopped waiting (${String(opts.signal.reason ?? 'aborted')})`, { cause: opts.signal.reason });
-    if (watchFile) {
-      const st = readPostmasterStatus(opts.dataDir!);
-      if (st === 'unreadable') watchFile = false;
-      else if (!st || (st.status !== 'ready' && st.status !== 'standby') || (opts.pid !== undefined && st.pid !== opts.pid)) {
-        await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
-        continue;
-      }
-    }
     try {
       const client = await connectClient(conn, { connectTimeoutMs: Math.min(1000, remaining) });
       try {
@@ -56,6 +48,20 @@ export async function connectWhenReady(conn: PgConn, deadline: number, opts: { s
     }
     await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
   }
+}
+
+/**
+ * Waits, reading postmaster.pid every 10 ms, until the server (`pid` when given) says it is ready (or a standby
+ * accepting reads); true then. False when the file cannot be read by this user, at the deadline, or on abort.
+ */
+export async function waitPostmasterReady(dataDir: string, deadline: number, opts: { signal?: AbortSignal; pid?: number } = {}): Promise<boolean> {
+  while (Date.now() < deadline && !opts.signal?.aborted) {
+    const st = readPostmasterStatus(dataDir);
+    if (st === 'unreadable') return false;
+    if (st && (st.status === 'ready' || st.status === 'standby') && (opts.pid === undefined || st.pid === opts.pid)) return true;
+    await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+  }
+  return false;
 }
 
 /** Polls every 20 ms until the server answers, returning `select version()`; throws at the deadline with the last error. */

@@ -155,9 +155,20 @@ test('the seed demo: embedded Postgres 18, counts per host, credentials through 
   const pids = (await cli(['ps', '--json'])).stdout;
   assert.ok(!/"restarts":\s*[1-9]/.test(JSON.stringify((JSON.parse(pids) as { instances: { service: string; restarts: number }[] }).instances.filter((i) => i.service === 'alpha'))), 'alpha was not restarted');
 
-  // down then up keeps the counts.
+  // What the database's last start said of its provisioning (events since `since`).
+  const provisioning = (since: number): string[] =>
+    readFileSync(join(dir, '.machineroom', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { ts: number; message: string })
+      .filter((e) => e.ts >= since && / ready; databases /.test(e.message))
+      .map((e) => e.message);
+
+  // down then up keeps the counts, and provisioning is skipped: nothing changed since the last one (the owner's login
+  // proves the database usable).
   const before = (await counts()).total;
   assert.equal((await cli(['down'])).code, 0);
+  const upAgainAt = Date.now();
   const again = await cli(['up', '-d', '--wait']);
   assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}\n${diagnose()}`);
   const port2 = (JSON.parse(readFileSync(join(dir, '.machineroom', 'daemon.json'), 'utf8')) as { httpPort: number }).httpPort;
@@ -166,6 +177,7 @@ test('the seed demo: embedded Postgres 18, counts per host, credentials through 
     return r.status === 200 ? (JSON.parse(r.body) as Counts) : undefined;
   }, 60_000, 100);
   assert.equal(after2.total, before + 1, 'the counts survived down/up');
+  assert.match(provisioning(upAgainAt).join('\n'), /databases host_count \(as provisioned before\)/, 'an unchanged database is not provisioned again');
   const counts2 = async () => {
     const r = await waitFor('alpha answers', async () => {
       const a = await get(port2, `alpha.localhost:${port2}`);
@@ -180,14 +192,22 @@ test('the seed demo: embedded Postgres 18, counts per host, credentials through 
   const snap = await cli(['db', 'snapshot', 'database', snapshotFile]);
   assert.equal(snap.code, 0, snap.stderr);
   for (let i = 0; i < 5; i++) await counts2();
+  const restoreAt = Date.now();
   const restore = await cli(['db', 'restore', 'database', snapshotFile]);
   assert.equal(restore.code, 0, restore.stderr);
   assert.equal((await counts2()).total, atSnapshot + 1, 'restore brought back the snapshot');
+  assert.deepEqual(
+    provisioning(restoreAt).map((m) => m.replace(/^.*ready; /, '')),
+    ['databases host_count'],
+    'restored data is provisioned in full (the record of the last provisioning described the data before)',
+  );
 
   // db reset empties the table.
+  const resetAt = Date.now();
   const reset = await cli(['db', 'reset', 'database']);
   assert.equal(reset.code, 0, reset.stderr);
   assert.equal((await counts2()).total, 1, 'after reset only this request is counted');
+  assert.ok(provisioning(resetAt).some((m) => m.endsWith('databases host_count (created)')), `a reset cluster is provisioned from scratch: ${provisioning(resetAt).join(' | ')}`);
 
   // SIGKILL the postmaster: critical on the bus, alpha answers 503 quickly, the supervisor restarts it with its data.
   for (let i = 0; i < 3; i++) await counts2();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ensureCluster, loadCredentials, locateEngine, postgresUrl, probePostgres, restoreDataDir, serverUser, waitReady } from '../../src/postgres/index.js';
+import { clearProvisionStamp, ensureCluster, loadCredentials, locateEngine, postgresUrl, probePostgres, provisionStamp, readProvisionStamp, restoreDataDir, serverUser, waitReady, writeProvisionStamp } from '../../src/postgres/index.js';
 import type { PgEngine, PgUser } from '../../src/postgres/index.js';
 import { findPlatformPackage, prepareEmbedded } from '../../src/postgres/embedded-engine.js';
 import { isErrorCode } from '../../src/errors/index.js';
@@ -207,4 +207,37 @@ test('restoreDataDir refuses an archive without PG_VERSION at its root, and a fi
   await assert.rejects(restoreDataDir(join(project.dir, 'missing.tar.gz'), dataDir, user), /does not exist/);
   assert.deepEqual(readdirSync(dataDir), ['PG_VERSION']);
   assert.deepEqual(readdirSync(dirname(dataDir)), ['pgdata'], 'no extraction leftovers');
+});
+
+test('provisionStamp: the same for the same provisioning on the same cluster; new for another cluster, password, init file or migration', () => {
+  const dir = join(project.dir, 'stamp');
+  const data = join(dir, 'pgdata');
+  const control = (id: bigint) => {
+    const bytes = Buffer.alloc(16);
+    bytes.writeBigUInt64LE(id, 0);
+    mkdirSync(join(data, 'global'), { recursive: true });
+    writeFileSync(join(data, 'global', 'pg_control'), bytes);
+  };
+  control(7000000000000000001n);
+  mkdirSync(join(dir, 'migrations'), { recursive: true });
+  writeFileSync(join(dir, 'init.sql'), 'create table t(x int);\n');
+  writeFileSync(join(dir, 'migrations', '001.sql'), 'alter table t add y int;\n');
+  const spec = (password = 's3cret') => [{ name: 'app', user: 'app', password, init: [join(dir, 'init.sql')], migrations: join(dir, 'migrations') }];
+  const first = provisionStamp(data, spec());
+  assert.ok(first, 'a stamp for a readable cluster and files');
+  assert.equal(provisionStamp(data, spec()), first, 'same cluster, same spec: same stamp');
+  assert.notEqual(provisionStamp(data, spec('other')), first, 'another password');
+  writeFileSync(join(dir, 'init.sql'), 'create table t(x bigint);\n');
+  const afterInit = provisionStamp(data, spec());
+  assert.notEqual(afterInit, first, 'another init file content');
+  writeFileSync(join(dir, 'migrations', '002.sql'), 'alter table t add z int;\n');
+  const afterMigration = provisionStamp(data, spec());
+  assert.notEqual(afterMigration, afterInit, 'a new migration');
+  control(7000000000000000002n);
+  assert.notEqual(provisionStamp(data, spec()), afterMigration, 'another cluster (db reset: a new initdb)');
+  assert.equal(provisionStamp(join(dir, 'no-such-cluster'), spec()), undefined, 'no cluster: no stamp (full provisioning)');
+  writeProvisionStamp(dir, afterMigration!);
+  assert.equal(readProvisionStamp(dir), afterMigration);
+  clearProvisionStamp(dir);
+  assert.equal(readProvisionStamp(dir), undefined);
 });
