@@ -200,6 +200,44 @@ test('logs: filter by stream, instance and text; pause and resume; jump to now',
   await until('back at the newest line', atBottom);
 });
 
+// The address changed while the page started: after its first render, before its router listened (what the dashboard
+// benchmark does: sign in, land on /ui/, go to /ui/#/logs at once). The view named must be the one shown, and a line
+// an instance prints must appear in it.
+test('a hash changed between the first render and the router listening: the view it names is shown, lines and all', { skip, timeout: 60_000 }, async () => {
+  const m = randomUUID().slice(0, 8);
+  const ctx = await browser!.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const p = await ctx.newPage();
+    const pageErrors = watchErrors(p);
+    await signIn(p, project);
+    // In the page: once #app has its first content (the first render committed; the router's effect runs only after
+    // the first paint), go to #/logs — in the same microtask checkpoint, so its hashchange is queued before that paint.
+    await p.addInitScript(`(() => {
+      if (location.pathname !== '/ui/' || location.hash !== '') return;
+      const obs = new MutationObserver(() => {
+        const app = document.getElementById('app');
+        if (!app || !app.firstChild) return;
+        obs.disconnect();
+        window.__changedAfterRender = { rendered: app.innerHTML.length > 0, logsShown: !!document.querySelector('.log-panel') };
+        location.hash = '#/logs';
+      });
+      obs.observe(document, { childList: true, subtree: true });
+    })()`);
+    await p.reload({ waitUntil: 'load' });
+    await p.locator('.conn-live').waitFor({ timeout: 30_000 });
+    const changed = await until('the hash changed by the page', () => p.evaluate('window.__changedAfterRender'));
+    assert.deepEqual(changed, { rendered: true, logsShown: false }, 'the hash changed after a first render of another view');
+    assert.equal(await p.evaluate(() => (globalThis as unknown as PageGlobals).location.hash), '#/logs');
+    await p.locator('.log-panel').waitFor({ timeout: 15_000 });
+    assert.equal((await texts(p, 'main h1'))[0], 'Logs');
+    await say(`late-hash-${m}`);
+    await p.locator('.log-line', { hasText: `late-hash-${m}` }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(pageErrors, [], 'no errors in the page');
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('KV: JSON shown pretty, a secret masked until revealed, keys created and deleted (check-and-set)', { skip, timeout: 60_000 }, async () => {
   await openView(page, project.api, `#/kv?key=${encodeURIComponent('config/app.json')}`);
   const value = page.getByTestId('kv-value');

@@ -48,17 +48,20 @@ const QUERY_EVENT = 'machineroom:query';
 
 /** The current route, following hash changes. */
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseHash(location.hash));
+  const [state, setState] = useState(() => ({ hash: location.hash, route: parseHash(location.hash) }));
   useEffect(() => {
-    const on = () => setRoute(parseHash(location.hash));
+    const on = () => setState((s) => (s.hash === location.hash ? s : { hash: location.hash, route: parseHash(location.hash) }));
     addEventListener('hashchange', on);
     addEventListener(QUERY_EVENT, on);
+    // The listeners are added after the first paint: an address changed since the first render (a link followed or a
+    // hash typed while the page started) fired its hashchange to nobody, so the hash is read again here.
+    on();
     return () => {
       removeEventListener('hashchange', on);
       removeEventListener(QUERY_EVENT, on);
     };
   }, []);
-  return route;
+  return state.route;
 }
 
 /** Changes the hash's query without adding a history entry (filters typed into a view). */
