@@ -184,7 +184,9 @@ const readMark = (n: number) => `(() => {
 
 /** Reads the page's marks, relative to its navigation start (performance.timeOrigin). */
 async function renderSample(page: Page): Promise<RenderSample> {
-  await page.waitForFunction("performance.getEntriesByName('mr:first-render').length > 0", undefined, { timeout: 30_000 });
+  // A function, not a string: Playwright polls a string predicate with eval, which the dashboard's CSP (script-src 'self')
+  // refuses as soon as the first check is false (the mark not yet made); a function is compiled once, on the first check.
+  await page.waitForFunction(() => performance.getEntriesByName('mr:first-render').length > 0, undefined, { timeout: 30_000 });
   return (await page.evaluate(READ_RENDER)) as RenderSample;
 }
 
@@ -288,8 +290,9 @@ async function main(): Promise<void> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
   const page = await context.newPage();
   await page.goto(login);
-  await page.goto(`${base}/ui/#/logs`, { waitUntil: 'load' });
+  await page.goto(`${base}/ui/#/logs`, { waitUntil: 'load' }); // from /ui/: only the hash changes
   await page.locator('.conn-live').waitFor();
+  await page.locator('.log-panel').waitFor(); // the logs view, not the overview the page started on
   await watchMarks(page);
   log(`log latency, quiet: ${LOG_REPS} marks`);
   const quiet = await logLatency(page, record.httpPort, 0, LOG_REPS);
