@@ -141,7 +141,9 @@ test('terminal colours become spans with classes or CSSOM colours; no escape cod
   const red = () => line.locator('.ansi-red-fg').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color);
   const lightRed = await red();
   await page.emulateMedia({ colorScheme: 'dark' });
-  const darkRed = await red();
+  // The page follows the scheme through a media-query listener and repaints after it: poll until the colour changes.
+  let darkRed = lightRed;
+  await until('the dark theme\'s red', async () => (darkRed = await red()) !== lightRed).catch(() => undefined);
   await page.emulateMedia({ colorScheme: null });
   assert.notEqual(lightRed, darkRed, 'red is tuned per theme');
 });
@@ -359,7 +361,8 @@ test('keyboard: a skip link first, the views reachable by keyboard, every contro
   await page.getByRole('link', { name: 'Logs', exact: true }).focus();
   await page.keyboard.press('Enter');
   await until('the logs view', async () => (await page.evaluate(() => (globalThis as unknown as PageGlobals).location.hash)) === '#/logs');
-  assert.equal(await page.getByRole('link', { name: 'Logs', exact: true }).getAttribute('aria-current'), 'page');
+  // The navigation marks the current view on the render after the hash change.
+  await until('Logs marked as the current page', async () => (await page.getByRole('link', { name: 'Logs', exact: true }).getAttribute('aria-current')) === 'page');
 
   for (const hash of ['#/', '#/service/printer', '#/logs', `#/kv?key=${encodeURIComponent('config/app.json')}`, '#/events']) {
     await openView(page, project.api, hash);
@@ -385,16 +388,18 @@ test('theme: the toggle goes light → dark → system, is remembered, and syste
   const background = () => page.evaluate(() => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string }; document: { body: unknown } }).getComputedStyle((globalThis as unknown as { document: { body: unknown } }).document.body).backgroundColor);
   assert.equal(await theme(), 'light');
   const light = await background();
+  // Each click re-renders the page, which then sets the theme: poll for it rather than read it at once.
+  const themeBecomes = (want: string, what: string) => until(what, async () => (await theme()) === want);
   await page.getByRole('button', { name: /^Theme: system/ }).click();
-  assert.equal(await theme(), 'light');
+  await themeBecomes('light', 'light chosen');
   await page.getByRole('button', { name: /^Theme: light/ }).click();
-  assert.equal(await theme(), 'dark');
+  await themeBecomes('dark', 'dark chosen');
   assert.notEqual(await background(), light, 'dark has another background');
   await page.reload();
   await page.locator('.conn-live').waitFor();
   assert.equal(await theme(), 'dark', 'remembered across a reload');
   await page.getByRole('button', { name: /^Theme: dark/ }).click();
-  assert.equal(await theme(), 'light', 'system again: the emulated preference is light');
+  await themeBecomes('light', 'system again: the emulated preference is light');
   await page.emulateMedia({ colorScheme: 'dark' });
   await until('system follows the preference', async () => (await theme()) === 'dark');
   await page.emulateMedia({ colorScheme: null });
