@@ -8,32 +8,18 @@ import { request } from 'node:http';
 import { join, delimiter } from 'node:path';
 import pg from 'pg';
 import { ROOT, makeProject, runCli, cleanupProject, testEnv, waitFor } from '../support/cli.js';
+import { frontDoorRequest } from '../support/front-door.js';
+import type { FrontDoorAnswer } from '../support/front-door.js';
 
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await cleanupProject(d);
 });
 
-interface Answer {
-  status: number;
-  body: string;
-}
+type Answer = FrontDoorAnswer;
 
 /** One request through the front door, with the Host header a browser would send. */
-function get(port: number, host: string, path = '/', method = 'GET', body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${host}${path}: no answer in 10 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const get = frontDoorRequest;
 
 interface Counts {
   host: string;

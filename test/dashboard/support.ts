@@ -1,6 +1,5 @@
 // Test support for the dashboard: a project brought up for a browser, signing in through the login URL, screenshots
 // into test-artifacts/dashboard/, and reading the page the way a person does (text, roles), polled to deadlines.
-import { request } from 'node:http';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -10,6 +9,8 @@ import type { DaemonInfo, RoomStatus, Traffic } from '../../src/client/index.js'
 import type { LogLine, MachineroomEvent } from '../../src/supervisor/index.js';
 import type { KvSnapshot, KvValueView } from '../../src/dashboard-server/index.js';
 import type { DaemonInfoView, EventView, KvSnapshotView, KvValueView as KvValueWire, LogLineView, RoomStatusView, TrafficView } from '../../dashboard/src/api/wire.js';
+import { frontDoorRequest } from '../support/front-door.js';
+import type { FrontDoorAnswer } from '../support/front-door.js';
 
 /**
  * Chromium's resolver rules for the dashboard tests: as test/support/browser.ts's (every name unresolvable but
@@ -76,19 +77,8 @@ export async function upProject(dir: string, extraEnv: Record<string, string> = 
 }
 
 /** One request through the front door on `port` with the Host a browser would send (`host`, without the port). */
-export function viaFrontDoor(port: number, host: string, path = '/', method = 'GET', body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: `${host}:${port}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${host}${path}: no answer in 10 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+export function viaFrontDoor(port: number, host: string, path = '/', method = 'GET', body?: string): Promise<FrontDoorAnswer> {
+  return frontDoorRequest(port, `${host}:${port}`, path, method, body);
 }
 
 /** Opens the login URL `up` prints (it sets the session cookie and redirects to /ui/). */
