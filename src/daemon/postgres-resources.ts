@@ -12,7 +12,6 @@ import type { DatabaseAction, DatabaseInfo } from '../client/index.js';
 import {
   ensureCluster,
   isLivePostgres,
-  readPostmasterStatus,
   warmUp,
   loadCredentials,
   locateEngine,
@@ -28,7 +27,7 @@ import {
   connectWhenReady,
   provisionStamp,
   readProvisionStamp,
-  waitPostmasterReady,
+  waitPostmaster,
   writeProvisionStamp,
   closeClient,
 } from '../postgres/index.js';
@@ -176,28 +175,13 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
       },
       // Started means the postmaster has written its pid file (in a few tens of ms): dependents that wait for it to be
       // started then boot next to a server that is past its own start-up work.
-      started: (pid) => postmasterUp(dataDir, pid),
+      started: async (pid) => void (await waitPostmaster(dataDir, Date.now() + 5000, { until: 'written', pid })),
       onStarted: (pid) => {
         k.provisioning = { done: false };
         k.earlyProbe = undefined;
         void provisionWhenReady(spec, instance, superuser, k, pid, () => probePostgres(probeConn, spec.health?.timeout ?? 2000));
       },
     };
-  }
-
-  /** Settles when `pid` has written `<dataDir>/postmaster.pid` (or is gone, or the file cannot be read, or after 5 s). */
-  async function postmasterUp(dataDir: string, pid: number): Promise<void> {
-    const until = Date.now() + 5000;
-    while (Date.now() < until) {
-      const st = readPostmasterStatus(dataDir);
-      if (st === 'unreadable' || (st && st.pid === pid)) return;
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
   }
 
   /** A server left running by a crashed daemon holds the data directory: it is stopped (fast, then immediate, then kill). */
@@ -236,7 +220,7 @@ export function createPostgresResources(deps: PostgresResourcesDeps): PostgresRe
     try {
       // Provisioned before with exactly this (same cluster, roles, passwords, init files and migrations): no superuser
       // login and queries; the owner's own login, once the server says it is ready, proves the database usable.
-      if (stamp && dataDir && readProvisionStamp(dirOf(spec.name)) === stamp && (await waitPostmasterReady(dataDir, deadline, { signal: gone.signal, pid }))) {
+      if (stamp && dataDir && readProvisionStamp(dirOf(spec.name)) === stamp && (await waitPostmaster(dataDir, deadline, { until: 'ready', signal: gone.signal, pid }))) {
         const first = await probeOwner();
         if (first.status === 'passing') {
           k.earlyProbe = Promise.resolve(first);

@@ -24,7 +24,7 @@ export function isStartingUpError(err: unknown): boolean {
 export async function connectWhenReady(conn: PgConn, deadline: number, opts: { signal?: AbortSignal; dataDir?: string; pid?: number } = {}): Promise<{ client: PgClient; version: string }> {
   let last: unknown;
   const where = `postgres at ${conn.host}:${conn.port}`;
-  if (opts.dataDir !== undefined) await waitPostmasterReady(opts.dataDir, deadline, opts);
+  if (opts.dataDir !== undefined) await waitPostmaster(opts.dataDir, deadline, { ...opts, until: 'ready' });
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
@@ -51,17 +51,28 @@ export async function connectWhenReady(conn: PgConn, deadline: number, opts: { s
 }
 
 /**
- * Waits, reading postmaster.pid every 10 ms, until the server (`pid` when given) says it is ready (or a standby
- * accepting reads); true then. False when the file cannot be read by this user, at the deadline, or on abort.
+ * Waits, reading postmaster.pid every 10 ms (as pg_ctl does, without connecting), until the server (`pid` when given)
+ * has written it (`until: 'written'`) or says it is ready or a standby accepting reads (`until: 'ready'`); true then.
+ * False when the file cannot be read by this user, when `pid` has exited, at the deadline, or on abort.
  */
-export async function waitPostmasterReady(dataDir: string, deadline: number, opts: { signal?: AbortSignal; pid?: number } = {}): Promise<boolean> {
+export async function waitPostmaster(dataDir: string, deadline: number, opts: { until: 'written' | 'ready'; signal?: AbortSignal; pid?: number }): Promise<boolean> {
   while (Date.now() < deadline && !opts.signal?.aborted) {
     const st = readPostmasterStatus(dataDir);
     if (st === 'unreadable') return false;
-    if (st && (st.status === 'ready' || st.status === 'standby') && (opts.pid === undefined || st.pid === opts.pid)) return true;
+    if (st && (opts.pid === undefined || st.pid === opts.pid) && (opts.until === 'written' || st.status === 'ready' || st.status === 'standby')) return true;
+    if (opts.pid !== undefined && !isAlive(opts.pid)) return false;
     await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
   }
   return false;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Polls every 20 ms until the server answers, returning `select version()`; throws at the deadline with the last error. */
