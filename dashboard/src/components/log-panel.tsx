@@ -5,6 +5,7 @@ import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { LogRow } from '../state/room.js';
 import { parseAnsi, stripAnsi } from '../lib/ansi.js';
 import type { AnsiSegment } from '../lib/ansi.js';
+import { ChoiceField } from './choice-field.js';
 import { formatClock, formatFull } from '../lib/time.js';
 
 /** Which lines to show. */
@@ -131,30 +132,8 @@ export function LogPanel({ lines, filter, onFilter, services, instances, trimmed
   return (
     <section class={`log-panel${tall ? ' log-panel-tall' : ''}`} aria-label={label}>
       <div class="toolbar" role="toolbar" aria-label="Log filters">
-        {services && (
-          <label class="field">
-            <span>Service</span>
-            <select value={filter.service ?? ''} onChange={(e) => set({ service: e.currentTarget.value || undefined, instance: undefined })}>
-              <option value="">All services</option>
-              {services.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
-        <label class="field">
-          <span>Instance</span>
-          <select value={filter.instance ?? ''} onChange={(e) => set({ instance: e.currentTarget.value || undefined })}>
-            <option value="">All instances</option>
-            {instances.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        {services && <ChoiceField label="Service" all="All services" value={filter.service ?? ''} choices={services} onChange={(v) => set({ service: v || undefined, instance: undefined })} />}
+        <ChoiceField label="Instance" all="All instances" value={filter.instance ?? ''} choices={instances} onChange={(v) => set({ instance: v || undefined })} />
         <label class="field">
           <span>Stream</span>
           <select value={filter.stream ?? ''} onChange={(e) => set({ stream: (e.currentTarget.value || undefined) as LogFilter['stream'] })}>

@@ -5,6 +5,7 @@ import { room } from '../state/app-store.js';
 import { RelTime } from '../components/rel-time.js';
 import { formatClock } from '../lib/time.js';
 import { href } from '../lib/router.js';
+import { ChoiceField } from '../components/choice-field.js';
 import type { EventType, EventView } from '../api/wire.js';
 
 /** Event kinds grouped the way a person asks about them. */
@@ -41,28 +42,8 @@ export function EventsPage() {
         </p>
       </div>
       <div class="toolbar" role="toolbar" aria-label="Event filters">
-        <label class="field">
-          <span>Kind</span>
-          <select value={group} onChange={(e) => setGroup(e.currentTarget.value)}>
-            <option value="">All kinds</option>
-            {Object.keys(EVENT_GROUPS).map((g) => (
-              <option key={g} value={g}>
-                {g}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          <span>Service</span>
-          <select value={service} onChange={(e) => setService(e.currentTarget.value)}>
-            <option value="">All services</option>
-            {services.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ChoiceField label="Kind" all="All kinds" value={group} choices={Object.keys(EVENT_GROUPS)} onChange={setGroup} />
+        <ChoiceField label="Service" all="All services" value={service} choices={services} onChange={setService} />
         <div class="toolbar-actions">
           <button type="button" class="btn" aria-pressed={!newestFirst} onClick={() => setNewestFirst(!newestFirst)}>
             {newestFirst ? 'Newest first' : 'Oldest first'}
